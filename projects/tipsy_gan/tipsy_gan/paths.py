@@ -1,0 +1,21 @@
+"""Where the shared (read-only) data and the converted data live.
+
+One environment variable, ``TIPSY_SHARED_DIR``, points at the shared folder;
+it defaults to ``../shared`` beside the repository root.
+"""
+import os
+from pathlib import Path
+
+SHARED_DIR_ENV = 'TIPSY_SHARED_DIR'
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def shared_dir() -> Path:
+    """The shared data folder: ``$TIPSY_SHARED_DIR`` or ``<repo>/../shared``."""
+    env = os.environ.get(SHARED_DIR_ENV)
+    return Path(env) if env else REPO_ROOT.parent / 'shared'
+
+
+def converted_h36m_dir() -> Path:
+    """Where the converter writes MMPose-format Human3.6M (git-ignored)."""
+    return Path(os.environ.get('TIPSY_H36M_DIR', REPO_ROOT / 'data' / 'h36m'))

@@ -1,0 +1,92 @@
+"""Lifters that need no training: the floor and the ceiling of the results table.
+
+- ``ZeroDepthLifter`` predicts (x, y, 0) from the normalised 2D input: the
+  "zero depth" row that every learned lifter must beat.
+- ``RigidOracleLifter`` returns the ground-truth 3D pose under a random
+  rotation, scale and translation. PA-MPJPE must score it ≈ 0, so it checks the
+  evaluation loop end to end; it reads labels and is never a method.
+"""
+import torch
+from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
+
+from mmpose.registry import MODELS
+
+from ..core.skeleton import NUM_JOINTS
+
+
+def _with_root(keypoints: torch.Tensor) -> torch.Tensor:
+    """(B, 16, D) root-removed keypoints -> (B, 17, D) with the root at 0."""
+    if keypoints.shape[1] == NUM_JOINTS:
+        return keypoints
+    if keypoints.shape[1] != NUM_JOINTS - 1:
+        raise ValueError(f'expected {NUM_JOINTS - 1} or {NUM_JOINTS} keypoints, '
+                         f'got {keypoints.shape[1]}')
+    root = keypoints.new_zeros(keypoints.shape[0], 1, keypoints.shape[2])
+    return torch.cat([root, keypoints], dim=1)
+
+
+def _random_similarity(generator: torch.Generator, dtype):
+    """A random proper rotation, a scale in [0.5, 2] and a translation."""
+    q, r = torch.linalg.qr(torch.randn(3, 3, generator=generator, dtype=torch.float64))
+    q = q * torch.sign(torch.diagonal(r))
+    if torch.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    scale = 0.5 + 1.5 * torch.rand((), generator=generator, dtype=torch.float64)
+    shift = torch.randn(3, generator=generator, dtype=torch.float64)
+    return q.to(dtype), scale.to(dtype), shift.to(dtype)
+
+
+class _ReferenceLifter(BaseModel):
+    """Shared plumbing: no parameters to train, predictions as MMPose data samples."""
+
+    def __init__(self, data_preprocessor=None, init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        # A parameter-free model still needs a device for mmengine's runner.
+        self.register_buffer('_device_anchor', torch.zeros(1), persistent=False)
+
+    def lift(self, inputs, data_samples):
+        raise NotImplementedError
+
+    def forward(self, inputs, data_samples=None, mode='predict'):
+        if mode == 'loss':
+            raise RuntimeError(f'{type(self).__name__} needs no training; '
+                               'use it with tools/test.py only')
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(inputs)
+        keypoints_3d = self.lift(inputs.float(), data_samples)
+        if mode == 'tensor':
+            return keypoints_3d
+        for sample, pose in zip(data_samples, keypoints_3d):
+            sample.pred_instances = InstanceData(
+                keypoints=pose[None].cpu().numpy(),
+                keypoint_scores=torch.ones(1, pose.shape[0]).numpy())
+        return data_samples
+
+
+@MODELS.register_module()
+class ZeroDepthLifter(_ReferenceLifter):
+    """(x, y, 0): the normalised 2D pose with no depth at all."""
+
+    def lift(self, inputs, data_samples):
+        xy = inputs[..., -1] if inputs.dim() == 4 else inputs  # (B, K, 2[, T]) -> last frame
+        xy = _with_root(xy[..., :2])
+        return torch.cat([xy, torch.zeros_like(xy[..., :1])], dim=-1)
+
+
+@MODELS.register_module()
+class RigidOracleLifter(_ReferenceLifter):
+    """The ground truth under a random similarity transform (a check, not a method)."""
+
+    def __init__(self, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def lift(self, inputs, data_samples):
+        poses = []
+        for sample in data_samples:
+            target = torch.as_tensor(sample.gt_instances.lifting_target,
+                                     dtype=torch.float64).reshape(-1, 3)
+            rotation, scale, shift = _random_similarity(self.generator, target.dtype)
+            poses.append(scale * target @ rotation.T + shift)
+        return _with_root(torch.stack(poses).float())

@@ -1,0 +1,164 @@
+"""The global depth flip z → −z: label-free priors that break it, and a metric.
+
+Under orthographic projection every loss of the paper is unchanged when all
+predicted depths change sign (calibration notes, observation 1), so nothing in
+the paper's recipe decides which of a pose and its mirror image through the
+image plane is predicted. Perspective projection (``geometry.project_perspective``)
+is one way to break the tie; the priors below are another. They are not part of
+the paper and are off unless given a weight.
+
+Poses here are (B, 17, 3) in the MMPose Human3.6M order, or (B, 16, 3) over
+the non-root joints with the root at the origin (see ``with_root``). Camera
+axes: x right, y down, z away from the camera (right-handed).
+"""
+import torch
+import torch.nn.functional as F
+
+from .skeleton import NUM_JOINTS
+
+ROOT = 0
+RIGHT_HIP, RIGHT_KNEE, RIGHT_FOOT = 1, 2, 3
+LEFT_HIP, LEFT_KNEE, LEFT_FOOT = 4, 5, 6
+THORAX = 8
+LEFT_SHOULDER, RIGHT_SHOULDER = 11, 14
+
+
+def with_root(pose_3d):
+    """(B, 17, 3) from a (B, 16, 3) non-root pose (root at the origin); a
+    17-joint pose is returned as it is."""
+    if pose_3d.shape[-2] == NUM_JOINTS:
+        return pose_3d
+    root = pose_3d.new_zeros(pose_3d.shape[:-2] + (1, 3))
+    return torch.cat((root, pose_3d), dim=-2)
+
+
+def mirror_depth(pose_3d):
+    """Reflect a pose through the plane z = z_root (root-relative depths
+    change sign)."""
+    root_z = with_root(pose_3d)[..., ROOT:ROOT + 1, 2]
+    z = pose_3d[..., 2]
+    return torch.cat((pose_3d[..., :2], (2 * root_z - z).unsqueeze(-1)),
+                     dim=-1)
+
+
+def body_forward_direction(pose_3d, eps=1e-8):
+    """(B, 3) unit vector the body faces: (left hip − right hip) × (thorax − root).
+
+    In the right-handed camera frame, a person facing the camera has the left
+    hip at larger x and the thorax at smaller y, so this points to −z, towards
+    the camera. Mirroring the depths reverses it relative to the body.
+    """
+    pose = with_root(pose_3d)
+    across = pose[..., LEFT_HIP, :] - pose[..., RIGHT_HIP, :]
+    up = pose[..., THORAX, :] - pose[..., ROOT, :]
+    forward = torch.linalg.cross(across, up, dim=-1)
+    return forward / forward.norm(dim=-1, keepdim=True).clamp(min=eps)
+
+
+def knee_forward_offsets(pose_3d, eps=1e-8):
+    """(B, 2) signed distance of the right and left knee in front of its
+    hip→ankle line, along ``body_forward_direction``.
+
+    The offset is the knee's displacement from the hip→ankle line (its
+    component perpendicular to that line). Knees bend forward, so it is ≥ 0 for
+    real poses (≈ 0 for straight legs) and changes sign when the depths are
+    mirrored.
+    """
+    pose = with_root(pose_3d)
+    forward = body_forward_direction(pose, eps)
+    offsets = []
+    for hip, knee, foot in ((RIGHT_HIP, RIGHT_KNEE, RIGHT_FOOT),
+                            (LEFT_HIP, LEFT_KNEE, LEFT_FOOT)):
+        hip_to_foot = pose[..., foot, :] - pose[..., hip, :]
+        hip_to_knee = pose[..., knee, :] - pose[..., hip, :]
+        along = (hip_to_knee * hip_to_foot).sum(-1, keepdim=True) / (
+            hip_to_foot.square().sum(-1, keepdim=True).clamp(min=eps))
+        off_line = hip_to_knee - along * hip_to_foot
+        offsets.append((off_line * forward).sum(-1))
+    return torch.stack(offsets, dim=-1)
+
+
+def knee_bend_prior_loss(pose_3d):
+    """Hinge penalty on knees that bend backwards: mean of relu(−offset).
+
+    Label-free and not in the paper. With the depths of the other generators
+    detached it is a loss for the generator that predicts the knees only.
+    """
+    return F.relu(-knee_forward_offsets(pose_3d)).mean()
+
+
+def knees_forward_share(pose_3d):
+    """Fraction of poses whose two knee offsets sum to a forward bend (> 0)."""
+    return (knee_forward_offsets(pose_3d).sum(-1) > 0).float().mean()
+
+
+def shoulder_hip_alignment(pose_3d, eps=1e-8):
+    """(B,) cosine between the shoulder line and the hip line (left − right).
+
+    Invariant to the global depth flip but negative when only the torso's (or
+    only the legs') depths are mirrored: a check that the two part generators
+    agree on the sign.
+    """
+    pose = with_root(pose_3d)
+    shoulders = pose[..., LEFT_SHOULDER, :] - pose[..., RIGHT_SHOULDER, :]
+    hips = pose[..., LEFT_HIP, :] - pose[..., RIGHT_HIP, :]
+    return F.cosine_similarity(shoulders, hips, dim=-1, eps=eps)
+
+
+def shoulder_hip_facing_loss(pose_3d):
+    """Hinge penalty on shoulders facing against the hips: mean relu(−cos).
+
+    Not in the paper. With the leg depths detached it is a loss for the torso
+    generator that aligns its sign with the legs'.
+    """
+    return F.relu(-shoulder_hip_alignment(pose_3d)).mean()
+
+
+def facing_agreement_share(pose_3d):
+    """Fraction of poses whose shoulders and hips face the same way."""
+    return (shoulder_hip_alignment(pose_3d) > 0).float().mean()
+
+
+def procrustes_errors(pred_3d, gt_3d):
+    """(B,) mean per-joint error after the best similarity transform (rotation
+    without reflection, scale, translation) of ``pred_3d`` onto ``gt_3d``."""
+    pred = pred_3d - pred_3d.mean(dim=-2, keepdim=True)
+    gt = gt_3d - gt_3d.mean(dim=-2, keepdim=True)
+    u, s, vh = torch.linalg.svd(pred.transpose(-1, -2) @ gt)
+    # Row-vector form: aligned = scale · pred @ (U D V^T), D fixing det = +1.
+    sign = torch.sign(torch.linalg.det(u @ vh))
+    d = torch.ones_like(s)
+    d[..., -1] = sign
+    rotation = (u * d.unsqueeze(-2)) @ vh
+    scale = (s * d).sum(-1) / pred.square().sum((-1, -2)).clamp(min=1e-12)
+    aligned = scale[..., None, None] * pred @ rotation
+    return (aligned - gt).norm(dim=-1).mean(-1)
+
+
+def root_relative_errors(pred_3d, gt_3d):
+    """(B,) mean per-joint error of the root-relative poses, in the same units."""
+    pred = with_root(pred_3d)
+    gt = with_root(gt_3d)
+    pred = pred - pred[..., ROOT:ROOT + 1, :]
+    gt = gt - gt[..., ROOT:ROOT + 1, :]
+    return (pred - gt).norm(dim=-1).mean(-1)
+
+
+def depth_mirrored_mask(pred_3d, gt_3d, align='procrustes'):
+    """(B,) True where ``mirror_depth(pred)`` fits ``gt`` better than ``pred``.
+
+    ``align='procrustes'`` compares PA errors (the units of pred and gt may
+    differ; reflection is not allowed in the alignment, so it cannot undo a
+    mirror); ``align='none'`` compares root-relative errors (same units).
+    """
+    pred, gt = with_root(pred_3d), with_root(gt_3d)
+    errors = {
+        'procrustes': procrustes_errors,
+        'none': root_relative_errors
+    }[align]
+    return errors(mirror_depth(pred), gt) < errors(pred, gt)
+
+
+def depth_mirrored_share(pred_3d, gt_3d, align='procrustes'):
+    """Fraction of poses whose depth is better explained by −z (0-dim tensor)."""
+    return depth_mirrored_mask(pred_3d, gt_3d, align).float().mean()

@@ -1,0 +1,254 @@
+"""Generators (lifters) and the 2D pose discriminator (paper §3.1, §3.4, appendix A.1).
+
+Every lifter maps a root-centred, max-normalised 2D pose over the 16 non-root
+joints, ``(B, 16, 2)``, to one depth per joint, ``(B, 16)`` in [-1, 1], and
+describes which output positions each of its generators predicts in ``parts``
+(name → positions in ``skeleton.NON_ROOT_JOINTS`` order), so that losses can
+be computed per generator.
+
+Activation: the paper says only "activation". We default to LeakyReLU(0.2),
+the usual choice in GAN generators and discriminators (no dead units, gradients
+for every input); ``activation='relu'`` gives Martinez et al.'s original.
+Dropout defaults to 0: the adversarial and consistency losses are noisy enough,
+and dropout would make the consistency targets depend on the dropout mask.
+"""
+import contextlib
+from typing import Dict, NamedTuple, Tuple
+
+import torch
+from torch import nn
+
+from .skeleton import LEG_JOINTS, NON_ROOT_JOINTS, TORSO_JOINTS
+
+NUM_INPUT_JOINTS = len(NON_ROOT_JOINTS)
+# Positions of each part's joints in the 16-joint (non-root) order.
+LEG_POSITIONS = tuple(NON_ROOT_JOINTS.index(j) for j in LEG_JOINTS)
+TORSO_POSITIONS = tuple(NON_ROOT_JOINTS.index(j) for j in TORSO_JOINTS)
+ALL_POSITIONS = tuple(range(NUM_INPUT_JOINTS))
+
+
+def make_activation(name='leaky_relu', negative_slope=0.2):
+    if name == 'leaky_relu':
+        return nn.LeakyReLU(negative_slope)
+    if name == 'relu':
+        return nn.ReLU()
+    raise ValueError(
+        f"activation must be 'leaky_relu' or 'relu', got {name!r}")
+
+
+class ResidualBlock(nn.Module):
+    """Linear-BN-act-dropout, twice, plus the identity skip (Martinez et al.)."""
+
+    def __init__(self, width, activation='leaky_relu', dropout=0.0):
+        super().__init__()
+        layers = []
+        for _ in range(2):
+            layers += [
+                nn.Linear(width, width),
+                nn.BatchNorm1d(width),
+                make_activation(activation),
+            ]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return x + self.layers(x)
+
+
+class ResidualMLP(nn.Module):
+    """Linear-BN-act, ``num_blocks`` residual blocks, Linear (fig. 4).
+
+    Returns the final layer's raw output; the caller applies tanh or sigmoid.
+    """
+
+    def __init__(self,
+                 in_features,
+                 out_features,
+                 width=1024,
+                 num_blocks=4,
+                 activation='leaky_relu',
+                 dropout=0.0):
+        super().__init__()
+        stem = [
+            nn.Linear(in_features, width),
+            nn.BatchNorm1d(width),
+            make_activation(activation),
+        ]
+        if dropout > 0:
+            stem.append(nn.Dropout(dropout))
+        self.stem = nn.Sequential(*stem)
+        self.blocks = nn.Sequential(*[
+            ResidualBlock(width, activation, dropout)
+            for _ in range(num_blocks)
+        ])
+        self.head = nn.Linear(width, out_features)
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)))
+
+
+class ResidualLifter(nn.Module):
+    """One generator G (eq. 1): (B, J_in, 2) 2D → (B, J_out) depths in [-1, 1].
+
+    The tanh bound matches the max-normalised input range (§3).
+    """
+
+    def __init__(self,
+                 in_joints=NUM_INPUT_JOINTS,
+                 out_joints=None,
+                 width=1024,
+                 num_blocks=4,
+                 activation='leaky_relu',
+                 dropout=0.0):
+        super().__init__()
+        self.in_joints = in_joints
+        self.out_joints = in_joints if out_joints is None else out_joints
+        self.net = ResidualMLP(2 * in_joints, self.out_joints, width,
+                               num_blocks, activation, dropout)
+
+    def forward(self, pose_2d):
+        return torch.tanh(self.net(pose_2d.flatten(1)))
+
+
+class DiscriminatorOutput(NamedTuple):
+    probability: torch.Tensor  # (B,) D(Y) in (0, 1)
+    logits: torch.Tensor  # (B,) pre-sigmoid, for BCE-with-logits
+
+
+class PoseDiscriminator(nn.Module):
+    """D of §3.4: the generator's structure with one fewer residual block and
+    a sigmoid in place of tanh, over the whole 16-joint 2D pose.
+
+    ``forward`` returns both the probability and the logits, so losses can use
+    the numerically stable BCE-with-logits while DDP still sees one forward.
+    """
+
+    def __init__(self,
+                 num_joints=NUM_INPUT_JOINTS,
+                 width=1024,
+                 num_blocks=3,
+                 activation='leaky_relu',
+                 dropout=0.0):
+        super().__init__()
+        self.num_joints = num_joints
+        self.net = ResidualMLP(2 * num_joints, 1, width, num_blocks,
+                               activation, dropout)
+
+    def forward(self, pose_2d):
+        logits = self.net(pose_2d.flatten(1)).squeeze(-1)
+        return DiscriminatorOutput(torch.sigmoid(logits), logits)
+
+
+class PartSplitLifter(nn.Module):
+    """Leg and torso generators G_L, G_T (§3.1, eq. 1).
+
+    Each generator sees only its own part's 2D joints and predicts only their
+    depths; the depths are put back in the 16-joint order.
+    """
+
+    def __init__(self,
+                 width=1024,
+                 num_blocks=4,
+                 activation='leaky_relu',
+                 dropout=0.0,
+                 parts=None):
+        super().__init__()
+        parts = dict(parts or {
+            'legs': LEG_POSITIONS,
+            'torso': TORSO_POSITIONS
+        })
+        order = [p for positions in parts.values() for p in positions]
+        if sorted(order) != list(ALL_POSITIONS):
+            raise ValueError('parts must cover the 16 non-root positions once')
+        self.parts: Dict[str, Tuple[int, ...]] = {
+            name: tuple(positions)
+            for name, positions in parts.items()
+        }
+        self.generators = nn.ModuleDict({
+            name:
+            ResidualLifter(len(positions), len(positions), width, num_blocks,
+                           activation, dropout)
+            for name, positions in self.parts.items()
+        })
+        for name, positions in self.parts.items():
+            self.register_buffer(f'_index_{name}',
+                                 torch.tensor(positions, dtype=torch.long),
+                                 persistent=False)
+        # Where each of the 16 positions sits in the concatenated part outputs.
+        self.register_buffer('_inverse_order',
+                             torch.argsort(torch.tensor(order)),
+                             persistent=False)
+
+    def forward(self, pose_2d):
+        depths = [
+            generator(pose_2d.index_select(1, getattr(self, f'_index_{name}')))
+            for name, generator in self.generators.items()
+        ]
+        return torch.cat(depths, dim=1).index_select(1, self._inverse_order)
+
+
+class SoloLifter(nn.Module):
+    """The baseline: one generator on all 16 joints (one part, 'pose')."""
+
+    def __init__(self,
+                 width=1024,
+                 num_blocks=4,
+                 activation='leaky_relu',
+                 dropout=0.0):
+        super().__init__()
+        self.parts: Dict[str, Tuple[int, ...]] = {'pose': ALL_POSITIONS}
+        self.generator = ResidualLifter(NUM_INPUT_JOINTS, NUM_INPUT_JOINTS,
+                                        width, num_blocks, activation, dropout)
+
+    def forward(self, pose_2d):
+        return self.generator(pose_2d)
+
+
+def batch_norm_layers(module):
+    return [
+        m for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
+
+
+@contextlib.contextmanager
+def no_bn_stat_updates(module):
+    """Forward passes inside keep using batch statistics in train mode but
+    leave every BatchNorm's running statistics (and counter) untouched."""
+    layers = batch_norm_layers(module)
+    saved = [m.track_running_stats for m in layers]
+    try:
+        for m in layers:
+            m.track_running_stats = False
+        yield module
+    finally:
+        for m, flag in zip(layers, saved):
+            m.track_running_stats = flag
+
+
+@contextlib.contextmanager
+def frozen(module):
+    """No gradients for ``module``'s parameters and no BN running-stat updates:
+    it acts as a fixed function of its input (e.g. D in the generator step)."""
+    params = list(module.parameters())
+    saved = [p.requires_grad for p in params]
+    try:
+        for p in params:
+            p.requires_grad_(False)
+        with no_bn_stat_updates(module):
+            yield module
+    finally:
+        for p, flag in zip(params, saved):
+            p.requires_grad_(flag)
+
+
+@contextlib.contextmanager
+def eval_mode(module):
+    """Temporarily switch ``module`` to eval mode (e.g. a frozen teacher)."""
+    was_training = module.training
+    try:
+        module.eval()
+        yield module
+    finally:
+        module.train(was_training)

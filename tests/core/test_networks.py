@@ -1,0 +1,136 @@
+import copy
+
+import pytest
+import torch
+
+from tipsy_gan.core import networks as nw
+
+
+def _count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.fixture
+def pose_2d():
+    return torch.rand(32, 16, 2,
+                      generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def test_output_shapes(pose_2d):
+    assert nw.ResidualLifter(16, width=32)(pose_2d).shape == (32, 16)
+    assert nw.ResidualLifter(6, 3, width=32)(pose_2d[:, :6]).shape == (32, 3)
+    assert nw.SoloLifter(width=32)(pose_2d).shape == (32, 16)
+    assert nw.PartSplitLifter(width=32)(pose_2d).shape == (32, 16)
+    out = nw.PoseDiscriminator(width=32)(pose_2d)
+    assert out.probability.shape == out.logits.shape == (32, )
+
+
+def test_generator_output_is_tanh_bounded(pose_2d):
+    lifter = nw.SoloLifter(width=32)
+    depth = lifter(100 * pose_2d)  # saturates the tanh
+    assert depth.abs().max() <= 1.0
+    assert depth.abs().max() > 0.9
+
+
+def test_discriminator_is_a_sigmoid_of_its_logits(pose_2d):
+    out = nw.PoseDiscriminator(width=32)(pose_2d)
+    assert torch.all((out.probability > 0) & (out.probability < 1))
+    assert torch.allclose(out.probability, torch.sigmoid(out.logits))
+
+
+def test_part_positions_follow_the_skeleton():
+    assert nw.LEG_POSITIONS == (0, 1, 2, 3, 4, 5)
+    assert nw.TORSO_POSITIONS == tuple(range(6, 16))
+    lifter = nw.PartSplitLifter(width=32)
+    assert lifter.parts == {
+        'legs': nw.LEG_POSITIONS,
+        'torso': nw.TORSO_POSITIONS
+    }
+    assert lifter.generators['legs'].net.stem[0].in_features == 12
+    assert lifter.generators['torso'].net.stem[0].in_features == 20
+    with pytest.raises(ValueError):
+        nw.PartSplitLifter(width=32, parts={'a': (0, 1), 'b': (1, 2)})
+
+
+@pytest.mark.parametrize('changed, unchanged', [
+    (nw.LEG_POSITIONS, nw.TORSO_POSITIONS),
+    (nw.TORSO_POSITIONS, nw.LEG_POSITIONS),
+])
+def test_part_split_generators_see_only_their_own_joints(
+        pose_2d, changed, unchanged):
+    lifter = nw.PartSplitLifter(width=32)
+    lifter.train()
+    lifter(pose_2d)  # give the BN layers non-trivial running statistics
+    lifter.eval()
+    perturbed = pose_2d.clone()
+    perturbed[:, list(changed)] += 0.3
+    before, after = lifter(pose_2d), lifter(perturbed)
+    assert torch.equal(before[:, list(unchanged)], after[:, list(unchanged)])
+    assert not torch.allclose(before[:, list(changed)], after[:,
+                                                              list(changed)])
+
+
+def test_part_split_assembles_each_part_in_place(pose_2d):
+    lifter = nw.PartSplitLifter(width=32).eval()
+    depth = lifter(pose_2d)
+    legs = lifter.generators['legs'](pose_2d[:, list(nw.LEG_POSITIONS)])
+    torso = lifter.generators['torso'](pose_2d[:, list(nw.TORSO_POSITIONS)])
+    assert torch.equal(depth[:, list(nw.LEG_POSITIONS)], legs)
+    assert torch.equal(depth[:, list(nw.TORSO_POSITIONS)], torso)
+
+
+def test_solo_lifter_mixes_all_joints(pose_2d):
+    lifter = nw.SoloLifter(width=32).eval()
+    perturbed = pose_2d.clone()
+    perturbed[:, list(nw.LEG_POSITIONS)] += 0.3
+    torso = list(nw.TORSO_POSITIONS)
+    assert not torch.allclose(
+        lifter(pose_2d)[:, torso],
+        lifter(perturbed)[:, torso])
+
+
+@pytest.mark.parametrize('width', [32, 64])
+def test_discriminator_has_one_residual_block_fewer(width):
+    generator = nw.ResidualLifter(16, 16, width=width)
+    discriminator = nw.PoseDiscriminator(16, width=width)
+    assert len(generator.net.blocks) == 4
+    assert len(discriminator.net.blocks) == 3
+    block = 2 * (width * width + width) + 2 * (2 * width)  # 2 × (Linear + BN)
+    heads = (width * 16 + 16) - (width * 1 + 1)
+    assert _count(generator) - _count(discriminator) == block + heads
+
+
+def test_activation_choice():
+    assert isinstance(
+        nw.ResidualLifter(width=8).net.stem[2], torch.nn.LeakyReLU)
+    assert isinstance(
+        nw.ResidualLifter(width=8, activation='relu').net.stem[2],
+        torch.nn.ReLU)
+    with pytest.raises(ValueError):
+        nw.make_activation('gelu')
+
+
+def test_no_bn_stat_updates_keeps_buffers_but_uses_batch_statistics(pose_2d):
+    lifter = nw.SoloLifter(width=32).train()
+    buffers = copy.deepcopy(dict(lifter.named_buffers()))
+    with nw.no_bn_stat_updates(lifter):
+        inside = lifter(pose_2d)
+    for name, value in lifter.named_buffers():
+        assert torch.equal(value, buffers[name]), name
+    # Train-mode output is the same as with updates on (batch statistics).
+    assert torch.allclose(inside, lifter(pose_2d))
+    assert all(m.track_running_stats for m in nw.batch_norm_layers(lifter))
+    assert not torch.equal(lifter.generator.net.stem[1].running_mean,
+                           buffers['generator.net.stem.1.running_mean'])
+
+
+def test_frozen_and_eval_mode_restore_the_module():
+    d = nw.PoseDiscriminator(width=16).train()
+    d.net.head.weight.requires_grad_(False)
+    with nw.frozen(d):
+        assert not any(p.requires_grad for p in d.parameters())
+    assert not d.net.head.weight.requires_grad
+    assert d.net.head.bias.requires_grad
+    with nw.eval_mode(d):
+        assert not d.training
+    assert d.training

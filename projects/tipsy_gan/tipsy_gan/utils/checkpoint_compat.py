@@ -2,16 +2,23 @@
 
 PyTorch 2.6 made ``torch.load(weights_only=True)`` the default, and mmengine
 0.10.7 calls ``torch.load`` without the argument. Its checkpoints hold, besides
-tensors, the message hub's ``HistoryBuffer`` and NumPy arrays and scalars, so
-loading fails with an "Unsupported global" error. Rather than turning the
-safety check off, we allow exactly those types.
+tensors, the message hub's ``HistoryBuffer`` (which pickles its statistics
+methods through ``getattr``) and NumPy arrays and scalars, so resume and test
+fail with "Unsupported global". Rather than turning the check off, we replace
+mmengine's loader for local files with one that allows exactly those types,
+and only while it loads: nothing changes for other ``torch.load`` calls.
 """
+import os.path as osp
+
 import numpy as np
 import torch
 
 
-def _numpy_checkpoint_types():
-    from numpy.lib.format import descr_to_dtype  # noqa: F401  (ensures numpy.lib loaded)
+def mmengine_checkpoint_globals():
+    """The non-tensor types an mmengine 0.10.7 checkpoint contains."""
+    import codecs
+
+    from mmengine.logging.history_buffer import HistoryBuffer
     try:
         multiarray = np._core.multiarray  # numpy >= 2
     except AttributeError:  # pragma: no cover - numpy 1.x
@@ -19,13 +26,23 @@ def _numpy_checkpoint_types():
     dtype_classes = [type(np.dtype(t)) for t in (
         np.float16, np.float32, np.float64, np.int8, np.int16, np.int32,
         np.int64, np.uint8, np.bool_, np.str_, np.object_)]
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
-            *dtype_classes]
+    return [HistoryBuffer, getattr, codecs.encode, multiarray._reconstruct,
+            multiarray.scalar, np.ndarray, np.dtype, *dtype_classes]
+
+
+def load_local_checkpoint(filename, map_location=None):
+    """``torch.load`` of a local mmengine checkpoint with weights_only kept on."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        return torch.load(filename, map_location=map_location, weights_only=True)
 
 
 def allow_mmengine_checkpoint_types():
-    """Add mmengine's and NumPy's checkpoint types to torch's safe globals."""
-    if not hasattr(torch.serialization, 'add_safe_globals'):  # torch < 2.4
+    """Route mmengine's local-file checkpoint loading through our loader."""
+    if not hasattr(torch.serialization, 'safe_globals'):  # torch < 2.5: nothing to do
         return
-    from mmengine.logging.history_buffer import HistoryBuffer
-    torch.serialization.add_safe_globals([HistoryBuffer, *_numpy_checkpoint_types()])
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint,
+                                     force=True)

@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-import tipsy_gan  # noqa: F401  registers models, codecs, metrics, hooks
+import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
 from tipsy_gan.utils.atomic_write import atomic_output_path
 
 

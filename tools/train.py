@@ -2,7 +2,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--cfg-options k=v ...]
 
-Our modules register themselves when ``tipsy_gan`` is imported; configs also
+Our modules register themselves when ``tipsy_gan.mmpose_modules`` is imported; configs also
 name it in ``custom_imports`` so that mmengine's own launchers find them.
 """
 import argparse
@@ -12,7 +12,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-import tipsy_gan  # noqa: F401  registers models, codecs, metrics, hooks
+import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
 
 
 def parse_args():

@@ -2,7 +2,7 @@
 # read by MMPose's own Human36mDataset, with TIPSy's 2D normalisation (paper §3).
 # Ground-truth 2D keypoints; train S1, S5, S6, S7, S8; test S9, S11.
 default_scope = 'mmpose'
-custom_imports = dict(imports=['tipsy_gan'], allow_failed_imports=False)
+custom_imports = dict(imports=['tipsy_gan.mmpose_modules'], allow_failed_imports=False)
 
 dataset_type = 'Human36mDataset'
 data_root = 'data/h36m/'

@@ -5,7 +5,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
-import tipsy_gan  # noqa: F401  installs the loader
+import tipsy_gan.mmpose_modules  # noqa: F401  installs the loader
 from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
 
 

@@ -1,14 +1,8 @@
 """TIPSy-GAN for MMPose.
 
-``tipsy_gan.core`` is the algorithm in plain PyTorch and imports neither mmcv
-nor mmpose. Importing ``tipsy_gan`` itself registers the MMPose glue (codecs,
-metrics, models, hooks) in MMPose's registries, which is what a config's
-``custom_imports = dict(imports=['tipsy_gan'])`` relies on.
+``tipsy_gan.core`` is the algorithm in plain PyTorch and NumPy; it imports
+neither mmcv nor mmpose, so it runs wherever torch runs. The MMPose glue
+registers itself when ``tipsy_gan.mmpose_modules`` is imported, which configs
+do through ``custom_imports`` and the tools do explicitly.
 """
-from .utils.checkpoint_compat import allow_mmengine_checkpoint_types
-
-allow_mmengine_checkpoint_types()
-
-from . import codecs, evaluation, models  # noqa: E402,F401  (registration)
-
 __version__ = '0.1.0'

@@ -1,0 +1,216 @@
+"""3D pose error metrics in plain NumPy: (N/PA-)MPJPE, PCK3D and its AUC.
+
+All functions take ``pred`` and ``gt`` of shape ``(N, K, 3)`` in the same
+unit (the MMPose glue passes millimetres) and an optional boolean ``mask``
+``(N, K)`` of joints to score (default: all). The alignment is fitted on the
+masked joints only and errors are averaged over all masked joints of all
+poses, as MMPose's ``keypoint_mpjpe`` does.
+
+None of these functions makes poses root-relative on its own; the callers
+(MMPose metrics in ``tipsy_gan.evaluation``) apply :func:`root_relative` to
+both prediction and ground truth first.
+
+Alignments, by name (``alignment=`` argument):
+
+- ``'none'``: MPJPE, protocol I of Human3.6M [Ionescu et al., TPAMI 2014].
+- ``'scale'``: N-MPJPE [Rhodin et al., CVPR 2018]; MMPose's ``'scale'``.
+- ``'procrustes'``: PA-MPJPE, protocol II (rigid + scale alignment).
+- ``'xy_extent'``: scale the prediction so that its largest root-relative
+  |x| or |y| equals the ground truth's. The TIPSy paper (§4, MPI-INF-3DHP)
+  "scale[s] them up by their original normalising factor" before PCK3D; this
+  is our reading of that, given TIPSy's max-normalisation (paper §3).
+"""
+from typing import Optional, Tuple
+
+import numpy as np
+
+ALIGNMENTS = ('none', 'scale', 'procrustes', 'xy_extent')
+# Mehta et al. (3DV 2017) sample the PCK curve every 5 mm from 0 to 150 mm.
+MEHTA_AUC_THRESHOLDS = np.linspace(0, 150, 31)
+
+
+def root_relative(poses: np.ndarray, root_index: int = 0) -> np.ndarray:
+    """Subtract each pose's root joint: ``(..., K, D) -> (..., K, D)``."""
+    poses = np.asarray(poses)
+    return poses - poses[..., root_index:root_index + 1, :]
+
+
+def _check_inputs(pred, gt, mask) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
+    if pred.ndim != 3 or pred.shape[-1] != 3:
+        raise ValueError(f'pred must have shape (N, K, 3), got {pred.shape}')
+    if gt.shape != pred.shape:
+        raise ValueError(f'gt shape {gt.shape} != pred shape {pred.shape}')
+    if mask is None:
+        mask = np.ones(pred.shape[:2], dtype=bool)
+    else:
+        mask = np.asarray(mask).astype(bool)
+        if mask.shape != pred.shape[:2]:
+            raise ValueError(
+                f'mask must have shape {pred.shape[:2]}, got {mask.shape}')
+    if not mask.any():
+        raise ValueError('mask selects no joints: nothing to evaluate')
+    if not (np.isfinite(pred[mask]).all() and np.isfinite(gt[mask]).all()):
+        raise ValueError('pred or gt contains NaN or inf at masked joints')
+    return pred, gt, mask
+
+
+def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, and 0 where den == 0 (a pose collapsed to one point)."""
+    out = np.zeros_like(num)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def align_scale(pred: np.ndarray, gt: np.ndarray,
+                mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """Scale each pose by ``s = <pred, gt> / <pred, pred>`` (masked joints).
+
+    ``s`` minimises ``||s * pred - gt||^2`` per pose, the N-MPJPE alignment
+    of Rhodin et al. (CVPR 2018) and MMPose's ``alignment='scale'``.
+    """
+    pred, gt, mask = _check_inputs(pred, gt, mask)
+    w = mask[..., None]
+    pred_dot_gt = np.sum(w * pred * gt, axis=(1, 2))
+    pred_dot_pred = np.sum(w * pred * pred, axis=(1, 2))
+    scale = _safe_divide(pred_dot_gt, pred_dot_pred)
+    return pred * scale[:, None, None]
+
+
+def align_procrustes(pred: np.ndarray, gt: np.ndarray,
+                     mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """Similarity Procrustes: ``s * R @ pred + t`` closest to ``gt`` per pose.
+
+    Rotation ``R``, uniform scale ``s`` and translation ``t`` are fitted in
+    the least-squares sense on the masked joints (Umeyama, TPAMI 1991), as in
+    MMPose's ``compute_similarity_transform``. Reflections are NOT allowed:
+    if the best orthogonal matrix has det -1, the sign of the singular
+    direction with the smallest singular value is flipped so ``det R = +1``.
+    A mirror-image prediction (e.g. depth flipped) therefore keeps an error.
+    """
+    pred, gt, mask = _check_inputs(pred, gt, mask)
+    w = mask[..., None].astype(np.float64)
+    count = w.sum(axis=1, keepdims=True)
+    mu_pred = (w * pred).sum(axis=1, keepdims=True) / count
+    mu_gt = (w * gt).sum(axis=1, keepdims=True) / count
+    x = (pred - mu_pred) * w
+    y = (gt - mu_gt) * w
+    # H = sum_i x_i y_i^T; R = V D U^T maximises trace(R H).
+    h = np.einsum('nki,nkj->nij', x, y)
+    u, sigma, vt = np.linalg.svd(h)
+    v = np.swapaxes(vt, 1, 2)
+    d = np.sign(np.linalg.det(v @ np.swapaxes(u, 1, 2)))
+    d[d == 0] = 1.0
+    signs = np.ones_like(sigma)
+    signs[:, -1] = d  # svd sorts singular values descending
+    rotation = v @ (signs[:, :, None] * np.swapaxes(u, 1, 2))
+    scale = _safe_divide((signs * sigma).sum(axis=1), (x**2).sum(axis=(1, 2)))
+    centred = pred - mu_pred
+    return (scale[:, None, None] * centred @ np.swapaxes(rotation, 1, 2) +
+            mu_gt)
+
+
+def align_xy_extent(pred: np.ndarray, gt: np.ndarray,
+                    mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """Scale each pose so its max |x| or |y| (masked joints) matches ``gt``'s.
+
+    Our reading of the TIPSy paper's 3DHP protocol (§4): undo the per-pose
+    max-normalisation (§3) using the ground truth's own normalising factor.
+    Expects root-relative poses.
+    """
+    pred, gt, mask = _check_inputs(pred, gt, mask)
+    w = mask[..., None]
+    pred_extent = np.abs(w * pred[..., :2]).max(axis=(1, 2))
+    gt_extent = np.abs(w * gt[..., :2]).max(axis=(1, 2))
+    return pred * _safe_divide(gt_extent, pred_extent)[:, None, None]
+
+
+_ALIGN = {
+    'none': lambda pred, gt, mask: _check_inputs(pred, gt, mask)[0],
+    'scale': align_scale,
+    'procrustes': align_procrustes,
+    'xy_extent': align_xy_extent,
+}
+
+
+def joint_errors(pred: np.ndarray,
+                 gt: np.ndarray,
+                 mask: Optional[np.ndarray] = None,
+                 alignment: str = 'none') -> np.ndarray:
+    """Euclidean error per joint ``(N, K)`` after ``alignment`` (see module)."""
+    if alignment not in _ALIGN:
+        raise ValueError(
+            f'alignment must be one of {ALIGNMENTS}, got {alignment!r}')
+    pred, gt, mask = _check_inputs(pred, gt, mask)
+    aligned = _ALIGN[alignment](pred, gt, mask)
+    return np.linalg.norm(aligned - gt, axis=-1)
+
+
+def mpjpe(pred: np.ndarray,
+          gt: np.ndarray,
+          mask: Optional[np.ndarray] = None) -> float:
+    """Mean per-joint position error, no alignment (H36M protocol I).
+
+    Mean Euclidean distance over the masked joints of all poses
+    (Ionescu et al., TPAMI 2014). Only meaningful when ``pred`` is in the
+    same metric unit as ``gt``, which an unsupervised, scale-free lifter
+    such as TIPSy does not provide; use :func:`n_mpjpe` / :func:`pa_mpjpe`.
+    """
+    _, _, mask = _check_inputs(pred, gt, mask)
+    return float(joint_errors(pred, gt, mask, 'none')[mask].mean())
+
+
+def n_mpjpe(pred: np.ndarray,
+            gt: np.ndarray,
+            mask: Optional[np.ndarray] = None) -> float:
+    """MPJPE after the optimal per-pose scale (Rhodin et al., CVPR 2018)."""
+    _, _, mask = _check_inputs(pred, gt, mask)
+    return float(joint_errors(pred, gt, mask, 'scale')[mask].mean())
+
+
+def pa_mpjpe(pred: np.ndarray,
+             gt: np.ndarray,
+             mask: Optional[np.ndarray] = None) -> float:
+    """MPJPE after similarity Procrustes alignment (H36M protocol II).
+
+    Rotation (no reflection), uniform scale and translation per pose; see
+    :func:`align_procrustes`. The TIPSy paper reports this on Human3.6M.
+    """
+    _, _, mask = _check_inputs(pred, gt, mask)
+    return float(joint_errors(pred, gt, mask, 'procrustes')[mask].mean())
+
+
+def pck3d(pred: np.ndarray,
+          gt: np.ndarray,
+          threshold: float = 150.0,
+          mask: Optional[np.ndarray] = None,
+          alignment: str = 'none') -> float:
+    """3D PCK in percent: share of masked joints with error < ``threshold``.
+
+    Mehta et al., "Monocular 3D Human Pose Estimation In The Wild Using
+    Improved CNN Supervision" (3DV 2017): a joint is correct if its 3D error
+    is below 150 mm. ``threshold`` is in the unit of ``pred``/``gt``.
+    """
+    _, _, mask = _check_inputs(pred, gt, mask)
+    errors = joint_errors(pred, gt, mask, alignment)[mask]
+    return float(100.0 * np.mean(errors < threshold))
+
+
+def auc_pck3d(pred: np.ndarray,
+              gt: np.ndarray,
+              thresholds: np.ndarray = MEHTA_AUC_THRESHOLDS,
+              mask: Optional[np.ndarray] = None,
+              alignment: str = 'none') -> float:
+    """Area under the PCK3D curve, in percent: mean PCK over ``thresholds``.
+
+    Mehta et al. (3DV 2017) average PCK3D over 31 thresholds, 0 to 150 mm in
+    5 mm steps (the default). PCK at 0 mm is 0 by the strict ``<``.
+    """
+    thresholds = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    if thresholds.size == 0:
+        raise ValueError('thresholds is empty')
+    _, _, mask = _check_inputs(pred, gt, mask)
+    errors = joint_errors(pred, gt, mask, alignment)[mask]
+    pck_curve = (errors[None, :] < thresholds[:, None]).mean(axis=1)
+    return float(100.0 * pck_curve.mean())

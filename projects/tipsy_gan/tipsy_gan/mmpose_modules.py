@@ -1,0 +1,11 @@
+"""Import this to register TIPSy-GAN's modules in MMPose's registries.
+
+Configs name it in ``custom_imports = dict(imports=['tipsy_gan.mmpose_modules'])``.
+It also lets mmengine load its own checkpoints on PyTorch >= 2.6
+(see ``utils/checkpoint_compat.py``).
+"""
+from .utils.checkpoint_compat import allow_mmengine_checkpoint_types
+
+allow_mmengine_checkpoint_types()
+
+from . import codecs, evaluation, models  # noqa: E402,F401

@@ -26,15 +26,16 @@ def _with_root(keypoints: torch.Tensor) -> torch.Tensor:
     return torch.cat([root, keypoints], dim=1)
 
 
-def _random_similarity(generator: torch.Generator, dtype):
-    """A random proper rotation, a scale in [0.5, 2] and a translation."""
-    q, r = torch.linalg.qr(torch.randn(3, 3, generator=generator, dtype=torch.float64))
-    q = q * torch.sign(torch.diagonal(r))
-    if torch.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    scale = 0.5 + 1.5 * torch.rand((), generator=generator, dtype=torch.float64)
-    shift = torch.randn(3, generator=generator, dtype=torch.float64)
-    return q.to(dtype), scale.to(dtype), shift.to(dtype)
+def _random_similarities(batch_size: int, generator: torch.Generator):
+    """Random proper rotations (B, 3, 3), scales in [0.5, 2] (B,) and shifts (B, 3)."""
+    options = dict(generator=generator, dtype=torch.float64)
+    q, r = torch.linalg.qr(torch.randn(batch_size, 3, 3, **options))
+    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+    # Make every rotation proper (det +1): a reflection is not a rigid motion.
+    q[..., 0] *= torch.sign(torch.det(q)).unsqueeze(-1)
+    scale = 0.5 + 1.5 * torch.rand(batch_size, **options)
+    shift = torch.randn(batch_size, 3, **options)
+    return q, scale, shift
 
 
 class _ReferenceLifter(BaseModel):
@@ -69,7 +70,7 @@ class ZeroDepthLifter(_ReferenceLifter):
     """(x, y, 0): the normalised 2D pose with no depth at all."""
 
     def lift(self, inputs, data_samples):
-        xy = inputs[..., -1] if inputs.dim() == 4 else inputs  # (B, K, 2[, T]) -> last frame
+        xy = inputs[:, -1] if inputs.dim() == 4 else inputs  # (B, T, K, 2): last frame
         xy = _with_root(xy[..., :2])
         return torch.cat([xy, torch.zeros_like(xy[..., :1])], dim=-1)
 
@@ -83,10 +84,11 @@ class RigidOracleLifter(_ReferenceLifter):
         self.generator = torch.Generator().manual_seed(seed)
 
     def lift(self, inputs, data_samples):
-        poses = []
-        for sample in data_samples:
-            target = torch.as_tensor(sample.gt_instances.lifting_target,
-                                     dtype=torch.float64).reshape(-1, 3)
-            rotation, scale, shift = _random_similarity(self.generator, target.dtype)
-            poses.append(scale * target @ rotation.T + shift)
-        return _with_root(torch.stack(poses).float())
+        targets = torch.stack([
+            torch.as_tensor(sample.gt_instances.lifting_target,
+                            dtype=torch.float64).reshape(-1, 3)
+            for sample in data_samples
+        ])
+        rotation, scale, shift = _random_similarities(len(targets), self.generator)
+        poses = scale[:, None, None] * targets @ rotation.transpose(1, 2) + shift[:, None]
+        return _with_root(poses.float())

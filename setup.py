@@ -7,5 +7,5 @@ setup(
     package_dir={'': 'projects/tipsy_gan'},
     packages=find_packages('projects/tipsy_gan'),
     python_requires='>=3.10',
-    install_requires=['numpy', 'torch'],
+    install_requires=['numpy', 'scipy', 'torch', 'tqdm'],
 )

@@ -34,6 +34,7 @@ step "mmpose without chumpy"
 $PIP install -q -r requirements/mmpose.txt
 $PIP install -q --no-deps "mmpose==1.3.2"
 step "test tools and this plugin"
+$PIP install -q -r requirements/runtime.txt
 $PIP install -q -r requirements/tests.txt
 $PIP install -q --no-build-isolation -e .
 "$VENV/bin/python" -c "import mmcv.ops, mmdet, mmpose, tipsy_gan; print('[install] ok: mmcv', mmcv.__version__, 'mmpose', mmpose.__version__)"

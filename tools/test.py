@@ -6,15 +6,15 @@ CHECKPOINT may be ``none`` for models that need no weights (the zero-depth and
 oracle reference lifters).
 """
 import argparse
-import os
 import os.path as osp
 
 import mmengine
-from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
+from tipsy_gan.utils.tool_args import (add_runner_args, apply_runner_args,
+                                       load_config, parse_runner_args)
 from tipsy_gan.utils.atomic_write import atomic_output_path
 
 
@@ -22,37 +22,22 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Evaluate a pose model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help="checkpoint file, or 'none'")
-    parser.add_argument('--work-dir', help='the dir to save evaluation logs')
     parser.add_argument('--out', help='write the metrics to this json file')
     parser.add_argument(
         '--dump', help='dump predictions to this pickle file for offline evaluation')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def merge_args(cfg, args):
     """Merge CLI arguments into the config, with MMPose's precedence rules."""
-    cfg.launcher = args.launcher
+    apply_runner_args(cfg, args)
     if args.checkpoint.lower() == 'none':
         cfg.load_from = None
     else:
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
         cfg.load_from = args.checkpoint
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--dump must name a .pkl file, got {args.dump}')
@@ -80,9 +65,7 @@ class SaveMetricsHook(Hook):
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     runner = Runner.from_cfg(cfg)
     if args.out:
         runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')

@@ -6,19 +6,18 @@ Our modules register themselves when ``tipsy_gan.mmpose_modules`` is imported; c
 name it in ``custom_imports`` so that mmengine's own launchers find them.
 """
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
+from tipsy_gan.utils.tool_args import (add_runner_args, apply_runner_args,
+                                       load_config, parse_runner_args)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a pose model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or, with no value, from the latest '
@@ -27,17 +26,8 @@ def parse_args():
     parser.add_argument(
         '--no-validate', action='store_true',
         help='do not evaluate checkpoints during training')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def merge_args(cfg, args):
@@ -46,13 +36,11 @@ def merge_args(cfg, args):
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    apply_runner_args(cfg, args)
     if args.amp:
+        if 'constructor' in cfg.optim_wrapper:
+            raise ValueError('--amp supports a single OptimWrapper; this config builds '
+                             f'several with {cfg.optim_wrapper.constructor}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
@@ -70,9 +58,7 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

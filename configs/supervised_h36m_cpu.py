@@ -45,7 +45,10 @@ train_dataloader = dict(
         data_prefix=dict(img='images/'),
         pipeline=train_pipeline,
     ))
-train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=100000)
+train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=1)
+# No validation while training (tools/test.py evaluates), as for TIPSy.
+val_cfg = None
+val_dataloader = None
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
@@ -55,5 +58,5 @@ test_evaluator = [
     dict(type='TIPSyPoseErrorMetric', unit_to_mm=1000.0),
     dict(type='PCK3DMetric', unit_to_mm=1000.0),
 ]
-val_evaluator = test_evaluator
+val_evaluator = None
 randomness = dict(seed=0)

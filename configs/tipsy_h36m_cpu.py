@@ -9,14 +9,16 @@ _base_ = ['./tipsy_h36m.py']
 
 width = 256
 train_fps = 'fps10'
+adversarial_epochs = 4
+distillation_epochs = 1
 model = dict(
     lifter=dict(width=width),
     discriminator=dict(width=width),
     student=dict(width=width),
-    adversarial_epochs=4,
-    distillation_epochs=1,
+    adversarial_epochs=adversarial_epochs,
+    distillation_epochs=distillation_epochs,
 )
-train_cfg = dict(max_epochs=5)
+train_cfg = dict(max_epochs=adversarial_epochs + distillation_epochs)
 train_dataloader = dict(
     batch_size=256,
     num_workers=0,  # two cores: the step needs them both

@@ -11,6 +11,7 @@ import os.path as osp
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
+from tipsy_gan.engine.distributed import init_process_group_without_cuda
 from tipsy_gan.utils.tool_args import (add_runner_args, apply_runner_args,
                                        load_config, parse_runner_args)
 
@@ -59,6 +60,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    init_process_group_without_cuda(cfg.launcher)  # CPU-only distributed runs use gloo
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -38,10 +38,15 @@ train_dataloader = dict(
         data_prefix=dict(img='images/'),
     ))
 
-# Validation on S9/S11 during training is for curves only: with 3D labels it
-# must never choose the epoch (calibration_notes.md). Off by default
-# (val_interval past max_epochs); set train_cfg.val_interval=1 to log curves.
-train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=100000)
+# No validation while training: S9/S11 carry 3D labels, which must never
+# choose the epoch (calibration_notes.md), and tools/test.py evaluates the
+# result. To log test-set curves for inspection only, set val_cfg=dict()
+# and val_dataloader/val_evaluator to the test ones, and
+# train_cfg.val_interval.
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
 
 # Adam at 2e-4 (paper §3.6). The paper gives no betas: PyTorch's defaults.
 optim_wrapper = dict(

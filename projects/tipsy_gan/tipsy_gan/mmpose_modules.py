@@ -8,4 +8,5 @@ from .utils.checkpoint_compat import allow_mmengine_checkpoint_types
 
 allow_mmengine_checkpoint_types()
 
-from . import codecs, evaluation, models  # noqa: E402,F401
+from . import codecs, engine, evaluation, models  # noqa: E402,F401
+from .datasets import pose_2d_dataset  # noqa: E402,F401

@@ -156,6 +156,10 @@ class TIPSyLiftingCodec(BaseKeypointCodec):
             weight = np.ones(lifting_target.shape[:2], dtype=np.float32)
         else:
             lifting_target_visible = np.asarray(lifting_target_visible)
+            # inference_pose_lifter_model passes (T, K, 1) visibilities.
+            if (lifting_target_visible.ndim == 3
+                    and lifting_target_visible.shape[-1] == 1):
+                lifting_target_visible = lifting_target_visible[..., 0]
             if lifting_target_visible.shape != lifting_target.shape[:2]:
                 raise ValueError(f'lifting_target_visible must have shape '
                                  f'{lifting_target.shape[:2]}, got '
@@ -212,7 +216,9 @@ class TIPSyLiftingCodec(BaseKeypointCodec):
                              f'{self.num_keypoints} joints, got '
                              f'{keypoints.shape[1]}')
 
-        if keypoints_2d_scale is not None:
+        # MMPose's regression heads pass their ``target_root`` here, an empty
+        # tensor when there is none: that means "no scale", not an error.
+        if keypoints_2d_scale is not None and np.size(keypoints_2d_scale) > 0:
             scale = np.asarray(keypoints_2d_scale, dtype=np.float32).reshape(-1)
             if scale.size not in (1, keypoints.shape[0]):
                 raise ValueError(f'keypoints_2d_scale has {scale.size} '

@@ -1,4 +1,10 @@
 """MMPose models; importing this registers them in ``MODELS``."""
+from .pose_lifter_parts import (TIPSyLifterBackbone, TIPSyLiftingHead,
+                                TIPSyResidualBackbone)
 from .reference_lifters import RigidOracleLifter, ZeroDepthLifter
+from .tipsy_gan_model import TIPSyGAN
 
-__all__ = ['RigidOracleLifter', 'ZeroDepthLifter']
+__all__ = [
+    'TIPSyGAN', 'TIPSyLifterBackbone', 'TIPSyLiftingHead',
+    'TIPSyResidualBackbone', 'RigidOracleLifter', 'ZeroDepthLifter'
+]

@@ -26,7 +26,9 @@ def mmengine_checkpoint_globals():
     dtype_classes = [type(np.dtype(t)) for t in (
         np.float16, np.float32, np.float64, np.int8, np.int16, np.int32,
         np.int64, np.uint8, np.bool_, np.str_, np.object_)]
-    return [HistoryBuffer, getattr, codecs.encode, multiarray._reconstruct,
+    # bytes: an empty NumPy array (e.g. Human3.6M's empty dataset_meta
+    # 'sigmas') pickles its empty buffer as bytes() under protocol 2.
+    return [HistoryBuffer, getattr, codecs.encode, bytes, multiarray._reconstruct,
             multiarray.scalar, np.ndarray, np.dtype, *dtype_classes]
 
 

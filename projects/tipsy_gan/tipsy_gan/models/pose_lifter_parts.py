@@ -1,0 +1,158 @@
+"""TIPSy's lifter as parts of MMPose's own ``PoseLifter``.
+
+- ``TIPSyLifterBackbone``: the trained TIPSy student (a ``ResidualLifter``,
+  16 joints in and out) as a backbone. Input: what ``PoseLifter`` gets from
+  ``PackPoseInputs`` with ``TIPSyLiftingCodec``, (B, 1, 16, 2) (or
+  (B, 16, 2[, 1])); output: (B, 16, 3) = (x, y, ẑ) in the normalised frame.
+- ``TIPSyLiftingHead``: no weights; decodes (x, y, ẑ) with the codec into
+  root-relative 3D, multiplied by each pose's 2D scale
+  (``gt_instances.keypoints_2d_scale``) when the data sample has it (so
+  poses come out in pixel units), else in normalised units.
+- ``TIPSyResidualBackbone``: the same residual trunk (stem and blocks,
+  without the depth layer) as features (B, width, 1) for MMPose's
+  ``TemporalRegressionHead``: the supervised reference, "the same network
+  trained with 3D labels" through MMPose's own head and loss.
+
+A ``PoseLifter`` with these parts is what ``mmpose.apis.init_model``,
+``inference_pose_lifter_model`` and the 3D inferencer load, from a checkpoint
+written by ``tools/export_student.py``.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+
+from ..core.networks import NUM_INPUT_JOINTS, ResidualLifter, ResidualMLP
+from .tipsy_gan_model import lifter_input_2d
+
+# What tools/export_student.py writes into the checkpoint's meta['kind'].
+POSE_LIFTER_KIND = 'tipsy_pose_lifter'
+
+
+def _check_checkpoint(module, state_dict, prefix):
+    """Refuse a checkpoint that does not hold this module's weights, or holds
+    them at another size, instead of silently keeping random weights."""
+    # The loader hands each submodule only the keys under its prefix, so
+    # an empty view is what any other kind of checkpoint looks like here.
+    if not any(k.startswith(prefix) for k in state_dict):
+        raise ValueError(
+            f'the checkpoint has no {prefix}* weights for '
+            f'{type(module).__name__}: it is not a PoseLifter checkpoint of '
+            'this network. A TIPSyGAN training checkpoint must be exported '
+            'first: tools/export_student.py CKPT OUT.pth')
+    for name, value in module.state_dict().items():
+        key = prefix + name
+        if key in state_dict and tuple(state_dict[key].shape) != tuple(
+                value.shape):
+            raise ValueError(
+                f'{key}: the checkpoint has shape '
+                f'{tuple(state_dict[key].shape)}, the config builds '
+                f'{tuple(value.shape)}: the config\'s width/num_blocks do '
+                'not match the exported network (see the checkpoint meta)')
+
+
+@MODELS.register_module()
+class TIPSyLifterBackbone(BaseModule):
+    """The TIPSy student: (B, 1, 16, 2) normalised 2D -> (B, 16, 3).
+
+    Args:
+        width, num_blocks, activation, dropout: ``ResidualLifter``'s.
+        validate_inputs (bool): raise on NaN, inf and all-zero poses.
+    """
+
+    causal = True  # single frame: the target frame is the only frame
+
+    def __init__(self,
+                 width: int = 1024,
+                 num_blocks: int = 4,
+                 activation: str = 'leaky_relu',
+                 dropout: float = 0.0,
+                 validate_inputs: bool = True,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.lifter = ResidualLifter(NUM_INPUT_JOINTS, NUM_INPUT_JOINTS,
+                                     width, num_blocks, activation, dropout)
+        self.validate_inputs = validate_inputs
+
+    def forward(self, inputs) -> torch.Tensor:
+        pose_2d = lifter_input_2d(inputs, self.validate_inputs)
+        depth = self.lifter(pose_2d)
+        return torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        _check_checkpoint(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+@MODELS.register_module()
+class TIPSyResidualBackbone(BaseModule):
+    """The lifter's residual trunk as (B, width, 1) features (supervised).
+
+    Linear-BN-act, ``num_blocks`` residual blocks: ``ResidualLifter``
+    without its last linear layer and tanh, which MMPose's
+    ``TemporalRegressionHead`` (a 1x1 conv to 16x3) replaces.
+    """
+
+    causal = True
+
+    def __init__(self,
+                 width: int = 1024,
+                 num_blocks: int = 4,
+                 activation: str = 'leaky_relu',
+                 dropout: float = 0.0,
+                 validate_inputs: bool = True,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        trunk = ResidualMLP(2 * NUM_INPUT_JOINTS, 1, width, num_blocks,
+                            activation, dropout)
+        self.stem, self.blocks = trunk.stem, trunk.blocks
+        self.validate_inputs = validate_inputs
+
+    def forward(self, inputs) -> Tuple[torch.Tensor]:
+        pose_2d = lifter_input_2d(inputs, self.validate_inputs)
+        features = self.blocks(self.stem(pose_2d.flatten(1)))
+        return (features.unsqueeze(-1), )
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        _check_checkpoint(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+@MODELS.register_module()
+class TIPSyLiftingHead(BaseHead):
+    """Decodes (x, y, ẑ) into ``pred_instances`` like MMPose's lifting heads.
+
+    Args:
+        decoder (dict): the codec, ``TIPSyLiftingCodec``.
+    """
+
+    def __init__(self, decoder: dict, init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg)
+        self.decoder = KEYPOINT_CODECS.build(decoder)
+
+    def forward(self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]):
+        return feats[-1] if isinstance(feats, (list, tuple)) else feats
+
+    def predict(self, feats, batch_data_samples, test_cfg: dict = {}):
+        poses = self.forward(feats).detach().cpu().numpy()
+        instances = []
+        for pose, sample in zip(poses, batch_data_samples):
+            gt = sample.get('gt_instances', None)
+            scale = None
+            if gt is not None and 'keypoints_2d_scale' in gt:
+                scale = np.asarray(gt.keypoints_2d_scale)
+            keypoints, scores = self.decoder.decode(pose, scale)
+            instances.append(
+                InstanceData(keypoints=keypoints, keypoint_scores=scores))
+        return instances
+
+    def loss(self, feats, batch_data_samples, train_cfg: dict = {}):
+        raise RuntimeError(
+            'TIPSyLiftingHead has no weights to train: the student is '
+            'trained by TIPSyGAN (configs/tipsy_h36m*.py) and exported with '
+            'tools/export_student.py; the supervised reference uses '
+            "MMPose's TemporalRegressionHead (configs/supervised_h36m_cpu.py)")

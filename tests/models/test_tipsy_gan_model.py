@@ -1,0 +1,239 @@
+"""TIPSyGAN's train_step, phases, inputs, predictions and random state."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.structures import InstanceData
+from mmpose.structures import PoseDataSample
+
+import tipsy_gan.mmpose_modules  # noqa: F401
+from tipsy_gan.engine.optim_constructor import TIPSyOptimWrapperConstructor
+from tipsy_gan.models.tipsy_gan_model import TIPSyGAN, lifter_input_2d
+
+torch.set_num_threads(1)
+
+ADAM = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+
+
+def build(lifter='PartSplitLifter', student=True, seed=0, **kwargs):
+    torch.manual_seed(seed)
+    model = TIPSyGAN(lifter=dict(type=lifter, width=32),
+                     student=dict(width=32) if student else None,
+                     adversarial_epochs=2,
+                     distillation_epochs=1 if student else 0,
+                     seed=seed, **kwargs)
+    names = ['generator', 'discriminator'] + (['student'] if student else [])
+    wrappers = TIPSyOptimWrapperConstructor({n: ADAM for n in names})(model)
+    return model, wrappers
+
+
+def poses(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 16, 2, generator=g) * 2 - 1
+
+
+def set_epoch(epoch):
+    MessageHub.get_current_instance().update_info('epoch', epoch)
+
+
+def params(module):
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def changed(module, before):
+    return {k for k, v in module.named_parameters()
+            if not torch.equal(v, before[k])}
+
+
+def test_adversarial_step_updates_generators_and_discriminator_only():
+    model, wrappers = build()
+    set_epoch(0)
+    before = {n: params(getattr(model, n))
+              for n in ('lifter', 'discriminator', 'student', 'teacher')}
+    logs = model.train_step({'inputs': poses()}, wrappers)
+    changed_lifter = changed(model.lifter, before['lifter'])
+    assert any(k.startswith('generators.legs.') for k in changed_lifter)
+    assert any(k.startswith('generators.torso.') for k in changed_lifter)
+    assert changed(model.discriminator, before['discriminator'])
+    assert not changed(model.student, before['student'])
+    assert not changed(model.teacher, before['teacher'])
+    # every loss and statistic logged separately, as detached scalars
+    expected = {'d_loss', 'd_real', 'd_fake', 'd_real_prob', 'd_fake_prob',
+                'g_loss', 'g_adversarial'}
+    expected |= {f'g_{kind}_{part}' for part in ('legs', 'torso')
+                 for kind in ('reprojection', 'ninety', 'total')}
+    assert set(logs) == expected
+    assert all(v.dim() == 0 and not v.requires_grad for v in logs.values())
+    assert torch.allclose(logs['g_loss'],
+                          logs['g_total_legs'] + logs['g_total_torso'])
+
+
+def test_distillation_step_updates_only_the_student():
+    model, wrappers = build()
+    set_epoch(0)
+    model.train_step({'inputs': poses()}, wrappers)
+    model.snapshot_teacher()
+    set_epoch(2)
+    before = {n: params(getattr(model, n))
+              for n in ('lifter', 'discriminator', 'student', 'teacher')}
+    teacher_buffers = copy.deepcopy(model.teacher.state_dict())
+    logs = model.train_step({'inputs': poses(seed=1)}, wrappers)
+    assert set(logs) == {'s_loss'}
+    assert changed(model.student, before['student'])
+    for name in ('lifter', 'discriminator', 'teacher'):
+        assert not changed(getattr(model, name), before[name]), name
+    # the frozen teacher runs in eval mode: its BN statistics stay put
+    for k, v in model.teacher.state_dict().items():
+        assert torch.equal(v, teacher_buffers[k]), k
+    assert int(model.distillation_iters) == 1
+
+
+def test_distillation_without_a_teacher_says_what_is_missing():
+    model, wrappers = build()
+    set_epoch(2)
+    with pytest.raises(RuntimeError, match='TIPSyStageHook'):
+        model.train_step({'inputs': poses()}, wrappers)
+
+
+def test_solo_model_has_no_student_and_refuses_extra_epochs():
+    model, wrappers = build(lifter='SoloLifter', student=False)
+    assert set(wrappers.keys()) == {'generator', 'discriminator'}
+    set_epoch(0)
+    logs = model.train_step({'inputs': poses()}, wrappers)
+    assert {'g_reprojection_pose', 'g_ninety_pose'} <= set(logs)
+    set_epoch(2)
+    with pytest.raises(RuntimeError, match='no student'):
+        model.train_step({'inputs': poses()}, wrappers)
+
+
+def packed_batch(pose_2d, lifting_target):
+    """What PackPoseInputs gives: (1, 16, 2) inputs and data samples."""
+    samples = []
+    for _ in range(len(pose_2d)):
+        sample = PoseDataSample()
+        if lifting_target is not None:
+            sample.gt_instances = InstanceData(
+                lifting_target=np.full((1, 17, 3), lifting_target,
+                                       np.float32))
+            sample.gt_instance_labels = InstanceData(
+                lifting_target_label=torch.full((1, 16, 3), lifting_target))
+        samples.append(sample)
+    return {'inputs': list(pose_2d[:, None]), 'data_samples': samples}
+
+
+def test_train_step_never_reads_3d_labels():
+    pose_2d = poses()
+    results = []
+    for target in (None, float('nan'), 1e6):
+        model, wrappers = build()
+        set_epoch(0)
+        logs = model.train_step(packed_batch(pose_2d, target), wrappers)
+        results.append((logs, params(model.lifter)))
+    for logs, weights in results[1:]:
+        assert all(torch.equal(logs[k], results[0][0][k]) for k in logs)
+        assert all(torch.equal(weights[k], results[0][1][k])
+                   for k in weights)
+
+
+BAD_INPUTS = {
+    'keypoint count': torch.rand(4, 17, 2),
+    'layout': torch.rand(4, 2, 16),
+    '2 coordinates': torch.rand(4, 16, 3),
+    'single frames': torch.rand(4, 3, 16, 2),
+}
+
+
+@pytest.mark.parametrize('message', BAD_INPUTS)
+def test_wrong_shapes_name_the_problem(message):
+    with pytest.raises(ValueError, match=message):
+        lifter_input_2d(BAD_INPUTS[message])
+
+
+@pytest.mark.parametrize('value, message', [
+    (float('nan'), 'NaN coordinates'),
+    (float('inf'), 'infinite coordinates'),
+    (float('-inf'), 'infinite coordinates'),
+    (0.0, 'all-zero 2D pose'),
+])
+@pytest.mark.parametrize('mode', ['train', 'predict', 'tensor'])
+def test_non_finite_and_all_zero_poses_name_the_problem_and_the_pose(
+        value, message, mode):
+    model, wrappers = build()
+    pose_2d = poses(8)
+    if value == 0.0:
+        pose_2d[5] = 0.0
+    else:
+        pose_2d[5, 3, 1] = value
+    with pytest.raises(ValueError, match=message) as error:
+        if mode == 'train':
+            set_epoch(0)
+            model.train_step({'inputs': pose_2d}, wrappers)
+        else:
+            model(pose_2d, [PoseDataSample() for _ in range(8)], mode=mode)
+    assert '[5]' in str(error.value)
+
+
+def test_predict_gives_root_relative_x_y_and_depth_with_the_root_at_zero():
+    model, _ = build()
+    pose_2d = poses(6)
+    samples = model(list(pose_2d[:, None]),
+                    [PoseDataSample() for _ in range(6)], mode='predict')
+    depth = model(pose_2d, mode='tensor')
+    assert depth.shape == (6, 16)
+    for i, sample in enumerate(samples):
+        keypoints = sample.pred_instances.keypoints
+        assert keypoints.shape == (1, 17, 3)
+        np.testing.assert_array_equal(keypoints[0, 0], 0.0)
+        np.testing.assert_allclose(keypoints[0, 1:, :2], pose_2d[i].numpy())
+        np.testing.assert_allclose(keypoints[0, 1:, 2], depth[i].numpy(),
+                                   rtol=1e-6)
+        np.testing.assert_array_equal(sample.pred_instances.keypoint_scores,
+                                      np.ones((1, 17)))
+
+
+def test_auto_test_network_follows_training():
+    model, wrappers = build()
+    assert model.test_network_name() == 'lifter'
+    model.snapshot_teacher()
+    assert model.test_network_name() == 'teacher'
+    set_epoch(2)
+    model.train_step({'inputs': poses()}, wrappers)
+    assert model.test_network_name() == 'student'
+    solo, _ = build(lifter='SoloLifter', student=False)
+    solo.snapshot_teacher()
+    assert solo.test_network_name() == 'teacher'
+
+
+def test_random_state_travels_with_the_state_dict():
+    """A model restored from a checkpoint draws the same rotations and label
+    flips as the one that kept running; a freshly seeded one does not."""
+    set_epoch(0)
+    running, running_opt = build(seed=3)
+    for i in range(2):
+        running.train_step({'inputs': poses(seed=i)}, running_opt)
+    state = copy.deepcopy(running.state_dict())
+    opt_state = copy.deepcopy(running_opt.state_dict())
+
+    restored, restored_opt = build(seed=3)
+    restored.load_state_dict(state)
+    restored_opt.load_state_dict(opt_state)
+    reseeded, reseeded_opt = build(seed=3)
+    reseeded.load_state_dict(state)
+    reseeded._rng, reseeded._loaded_rng_state = None, None
+    reseeded_opt.load_state_dict(opt_state)
+
+    batch = {'inputs': poses(seed=9)}
+    expected = running.train_step(batch, running_opt)
+    got = restored.train_step(batch, restored_opt)
+    other = reseeded.train_step(batch, reseeded_opt)
+    assert all(torch.equal(expected[k], got[k]) for k in expected)
+    assert not torch.equal(expected['d_loss'], other['d_loss'])
+
+
+def test_loading_a_pose_lifter_checkpoint_is_refused():
+    model, _ = build()
+    with pytest.raises(ValueError, match='exported PoseLifter'):
+        model.load_state_dict({'backbone.lifter.net.head.weight':
+                               torch.zeros(16, 32)})

@@ -1,0 +1,72 @@
+"""Shared by the TIPSy-GAN model, engine and tool tests: a small converted
+Human3.6M, tiny configs, and running the tools in a subprocess."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tipsy_gan.paths import REPO_ROOT, shared_dir
+
+# Two subjects (one train, one test), two sequences: ~3.9k fps10 poses each
+# split, converted in ~6 s.
+SMALL_SUBJECTS = ('S1', 'S9')
+SMALL_SEQUENCES = ('walking_1', 'directions_1')
+
+
+def small_h36m(tmp_path_factory) -> Path:
+    """The small conversion, made once per test session."""
+    out = tmp_path_factory.getbasetemp() / 'small_h36m'
+    done = out / 'annotation_body3d' / 'fps10' / 'h36m_test.npz'
+    if not done.is_file():
+        shared = shared_dir()
+        subprocess.run([
+            sys.executable,
+            str(REPO_ROOT / 'tools' / 'dataset_converters' /
+                'h36m_expmap_to_mmpose.py'),
+            '--expmap-dir', str(shared / 'data' / 'h36m_expmap'),
+            '--cameras', str(shared / 'data' / 'h36m_cameras' / 'cameras.pkl'),
+            '--out-dir', str(out), '--subjects', *SMALL_SUBJECTS,
+            '--sequences', *SMALL_SEQUENCES
+        ], check=True, capture_output=True, timeout=300)
+    return out
+
+
+def tiny_config(path: Path, data_root: Path, base='tipsy_h36m_cpu.py',
+                adversarial_epochs=2, distillation_epochs=1,
+                stopping="dict(type='last')", train_poses=512, width=32,
+                batch_size=64, extra='') -> Path:
+    """A config inheriting ``configs/<base>`` at toy size; returns its path."""
+    student = distillation_epochs > 0
+    text = f"""_base_ = [{str(REPO_ROOT / 'configs' / base)!r}]
+width = {width}
+model = dict(lifter=dict(width=width), discriminator=dict(width=width),
+             {'student=dict(width=width),' if student else ''}
+             adversarial_epochs={adversarial_epochs},
+             distillation_epochs={distillation_epochs})
+train_cfg = dict(max_epochs={adversarial_epochs + distillation_epochs})
+train_dataloader = dict(batch_size={batch_size}, num_workers=0,
+                        persistent_workers=False,
+                        dataset=dict(indices={train_poses},
+                                     data_root={str(data_root) + '/'!r}))
+test_dataloader = dict(dataset=dict(indices=400,
+                                    data_root={str(data_root) + '/'!r}))
+default_hooks = dict(logger=dict(interval=2))
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='TIPSyStageHook', stopping={stopping}),
+    dict(type='NonFiniteLossHook'),
+]
+{extra}
+"""
+    path.write_text(text)
+    return path
+
+
+def run_tool(*args, timeout=240, env=None):
+    """Run ``tools/<args[0]>`` with the remaining arguments, one thread."""
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    full_env.update(env or {})
+    command = [sys.executable, str(REPO_ROOT / 'tools' / args[0]),
+               *map(str, args[1:])]
+    return subprocess.run(command, capture_output=True, text=True,
+                          cwd=REPO_ROOT, env=full_env, timeout=timeout)

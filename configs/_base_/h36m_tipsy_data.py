@@ -42,5 +42,6 @@ test_evaluator = [
     # Unaligned MPJPE is left out: scale-free lifters have no metric scale.
     dict(type='TIPSyPoseErrorMetric', modes=('n-mpjpe', 'pa-mpjpe'), unit_to_mm=1000.0),
     dict(type='PCK3DMetric', unit_to_mm=1000.0),
+    dict(type='DepthMirroredShareMetric', unit_to_mm=1000.0),
 ]
 val_evaluator = test_evaluator

@@ -178,3 +178,28 @@ def test_pure_functions_agree_with_mmpose_keypoint_mpjpe(alignment, function):
     mask = np.ones((8, 17), dtype=bool)
     assert function(pred, gt, mask) == pytest.approx(
         keypoint_mpjpe(pred, gt, mask, alignment))
+
+
+def _with_predictions(data_samples, make_prediction):
+    changed = []
+    for sample in data_samples:
+        sample = {**sample, 'pred_instances': dict(sample['pred_instances'])}
+        gt = np.asarray(sample['gt_instances']['lifting_target'])
+        sample['pred_instances']['keypoints'] = make_prediction(gt)
+        changed.append(sample)
+    return changed
+
+
+def test_depth_mirrored_share(samples):
+    data_samples = samples[0]
+    metric = METRICS.build(dict(type='DepthMirroredShareMetric'))
+    rotated = _with_predictions(
+        data_samples, lambda gt: 3.0 * (gt - gt[:, :1]) @ _rotation(0.4).T)
+    assert _run(metric, rotated)['Mirrored'] == 0.0
+
+    metric = METRICS.build(dict(type='DepthMirroredShareMetric'))
+    mirrored = _with_predictions(
+        data_samples, lambda gt: (gt - gt[:, :1]) * np.array([1.0, 1.0, -1.0]))
+    result = _run(metric, mirrored)
+    assert result['Mirrored'] == 100.0
+    assert result['Mirrored_Directions'] == 100.0

@@ -1,4 +1,5 @@
 """MMPose metrics; importing this registers them in ``METRICS``."""
-from .metrics import PCK3DMetric, TIPSyPoseErrorMetric
+from .metrics import (DepthMirroredShareMetric, PCK3DMetric,
+                      TIPSyPoseErrorMetric)
 
-__all__ = ['PCK3DMetric', 'TIPSyPoseErrorMetric']
+__all__ = ['DepthMirroredShareMetric', 'PCK3DMetric', 'TIPSyPoseErrorMetric']

@@ -13,8 +13,6 @@ _base_ = ['./_base_/runtime.py', './_base_/h36m_tipsy_data.py']
 
 width = 256
 train_fps = 'fps10'
-codec = dict(type='TIPSyLiftingCodec', num_keypoints=17, root_index=0,
-             remove_root=True)
 model = dict(
     type='PoseLifter',
     backbone=dict(type='TIPSyResidualBackbone', width=width, num_blocks=4,
@@ -22,13 +20,8 @@ model = dict(
     head=dict(type='TemporalRegressionHead', in_channels=width,
               num_joints=16,
               loss=dict(type='MSELoss', use_target_weight=True),
-              decoder=codec),
+              decoder={{_base_.codec}}),
 )
-train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs',
-         meta_keys=('id', 'category_id', 'target_img_path', 'flip_indices'))
-]
 train_dataloader = dict(
     batch_size=256,
     num_workers=0,
@@ -43,7 +36,7 @@ train_dataloader = dict(
         keypoint_2d_src='gt',
         data_root='data/h36m/',
         data_prefix=dict(img='images/'),
-        pipeline=train_pipeline,
+        pipeline={{_base_.pipeline}},
     ))
 train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=1)
 # No validation while training (tools/test.py evaluates), as for TIPSy.

@@ -8,13 +8,11 @@
 # pixel units (the 2D pose's scale; TIPSy has no metric scale).
 _base_ = ['./_base_/runtime.py', './_base_/h36m_tipsy_data.py']
 
-codec = dict(type='TIPSyLiftingCodec', num_keypoints=17, root_index=0,
-             remove_root=True)
 model = dict(
     type='PoseLifter',
     backbone=dict(type='TIPSyLifterBackbone', width=1024, num_blocks=4,
                   activation='leaky_relu'),
-    head=dict(type='TIPSyLiftingHead', decoder=codec),
+    head=dict(type='TIPSyLiftingHead', decoder={{_base_.codec}}),
 )
 train_cfg = None  # trained by TIPSyGAN, not here
 visualizer = dict(type='Pose3dLocalVisualizer',

@@ -11,18 +11,11 @@
 # pipeline path also works (TIPSyGAN reads only the 2D inputs):
 #   train_dataloader = dict(collate_fn=dict(type='pseudo_collate'),
 #       dataset=dict(type='Human36mDataset', seq_len=1, causal=True,
-#                    keypoint_2d_src='gt', pipeline=train_pipeline))
+#                    keypoint_2d_src='gt', pipeline={{_base_.pipeline}}))
 _base_ = ['./runtime.py', './h36m_tipsy_data.py']
 
 data_root = 'data/h36m/'
 train_fps = 'fps50'
-codec = dict(type='TIPSyLiftingCodec', num_keypoints=17, root_index=0,
-             remove_root=True)
-train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs',
-         meta_keys=('id', 'category_id', 'target_img_path', 'flip_indices'))
-]
 train_dataloader = dict(
     batch_size=8192,
     num_workers=2,
@@ -32,7 +25,7 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='TIPSyPose2DDataset',
-        codec=codec,
+        codec={{_base_.codec}},
         ann_file=f'annotation_body3d/{train_fps}/h36m_train.npz',
         data_root=data_root,
         data_prefix=dict(img='images/'),

@@ -29,7 +29,7 @@ fi
 step "mmdet"
 $PIP install -q "$(grep '^mmdet' requirements/openmmlab.txt)"
 step "xtcocotools from source (its wheels break under numpy 2)"
-$PIP install -q --no-binary xtcocotools --no-build-isolation xtcocotools
+$PIP install -q --no-binary xtcocotools --no-build-isolation -r requirements/xtcocotools.txt
 step "mmpose without chumpy"
 $PIP install -q -r requirements/mmpose.txt
 $PIP install -q --no-deps "mmpose==1.3.2"

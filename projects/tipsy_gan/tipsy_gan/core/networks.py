@@ -36,21 +36,26 @@ def make_activation(name='leaky_relu', negative_slope=0.2):
         f"activation must be 'leaky_relu' or 'relu', got {name!r}")
 
 
+def dense_layers(in_features, out_features, activation, dropout):
+    """Linear-BN-act(-dropout): the unit that fig. 4's stem and blocks repeat."""
+    layers = [
+        nn.Linear(in_features, out_features),
+        nn.BatchNorm1d(out_features),
+        make_activation(activation),
+    ]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    return layers
+
+
 class ResidualBlock(nn.Module):
     """Linear-BN-act-dropout, twice, plus the identity skip (Martinez et al.)."""
 
     def __init__(self, width, activation='leaky_relu', dropout=0.0):
         super().__init__()
-        layers = []
-        for _ in range(2):
-            layers += [
-                nn.Linear(width, width),
-                nn.BatchNorm1d(width),
-                make_activation(activation),
-            ]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-        self.layers = nn.Sequential(*layers)
+        self.layers = nn.Sequential(
+            *dense_layers(width, width, activation, dropout),
+            *dense_layers(width, width, activation, dropout))
 
     def forward(self, x):
         return x + self.layers(x)
@@ -70,14 +75,8 @@ class ResidualMLP(nn.Module):
                  activation='leaky_relu',
                  dropout=0.0):
         super().__init__()
-        stem = [
-            nn.Linear(in_features, width),
-            nn.BatchNorm1d(width),
-            make_activation(activation),
-        ]
-        if dropout > 0:
-            stem.append(nn.Dropout(dropout))
-        self.stem = nn.Sequential(*stem)
+        self.stem = nn.Sequential(
+            *dense_layers(in_features, width, activation, dropout))
         self.blocks = nn.Sequential(*[
             ResidualBlock(width, activation, dropout)
             for _ in range(num_blocks)

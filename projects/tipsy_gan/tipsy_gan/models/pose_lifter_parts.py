@@ -55,16 +55,24 @@ def _check_checkpoint(module, state_dict, prefix):
                 'not match the exported network (see the checkpoint meta)')
 
 
+class _CheckedLifterBackbone(BaseModule):
+    """A single-frame backbone that refuses a checkpoint of another kind or size."""
+
+    causal = True  # single frame: the target frame is the only frame
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        _check_checkpoint(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
 @MODELS.register_module()
-class TIPSyLifterBackbone(BaseModule):
+class TIPSyLifterBackbone(_CheckedLifterBackbone):
     """The TIPSy student: (B, 1, 16, 2) normalised 2D -> (B, 16, 3).
 
     Args:
         width, num_blocks, activation, dropout: ``ResidualLifter``'s.
         validate_inputs (bool): raise on NaN, inf and all-zero poses.
     """
-
-    causal = True  # single frame: the target frame is the only frame
 
     def __init__(self,
                  width: int = 1024,
@@ -83,21 +91,15 @@ class TIPSyLifterBackbone(BaseModule):
         depth = self.lifter(pose_2d)
         return torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        _check_checkpoint(self, state_dict, prefix)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
 
 @MODELS.register_module()
-class TIPSyResidualBackbone(BaseModule):
+class TIPSyResidualBackbone(_CheckedLifterBackbone):
     """The lifter's residual trunk as (B, width, 1) features (supervised).
 
     Linear-BN-act, ``num_blocks`` residual blocks: ``ResidualLifter``
     without its last linear layer and tanh, which MMPose's
     ``TemporalRegressionHead`` (a 1x1 conv to 16x3) replaces.
     """
-
-    causal = True
 
     def __init__(self,
                  width: int = 1024,
@@ -116,10 +118,6 @@ class TIPSyResidualBackbone(BaseModule):
         pose_2d = lifter_input_2d(inputs, self.validate_inputs)
         features = self.blocks(self.stem(pose_2d.flatten(1)))
         return (features.unsqueeze(-1), )
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        _check_checkpoint(self, state_dict, prefix)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 @MODELS.register_module()

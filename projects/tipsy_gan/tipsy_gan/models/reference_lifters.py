@@ -12,18 +12,8 @@ from mmengine.structures import InstanceData
 
 from mmpose.registry import MODELS
 
-from ..core.skeleton import NUM_JOINTS
-
-
-def _with_root(keypoints: torch.Tensor) -> torch.Tensor:
-    """(B, 16, D) root-removed keypoints -> (B, 17, D) with the root at 0."""
-    if keypoints.shape[1] == NUM_JOINTS:
-        return keypoints
-    if keypoints.shape[1] != NUM_JOINTS - 1:
-        raise ValueError(f'expected {NUM_JOINTS - 1} or {NUM_JOINTS} keypoints, '
-                         f'got {keypoints.shape[1]}')
-    root = keypoints.new_zeros(keypoints.shape[0], 1, keypoints.shape[2])
-    return torch.cat([root, keypoints], dim=1)
+from ..core.depth_flip import with_root
+from .tipsy_gan_model import lifter_input_2d
 
 
 def _random_similarities(batch_size: int, generator: torch.Generator):
@@ -53,9 +43,7 @@ class _ReferenceLifter(BaseModel):
         if mode == 'loss':
             raise RuntimeError(f'{type(self).__name__} needs no training; '
                                'use it with tools/test.py only')
-        if isinstance(inputs, (list, tuple)):
-            inputs = torch.stack(inputs)
-        keypoints_3d = self.lift(inputs.float(), data_samples)
+        keypoints_3d = self.lift(lifter_input_2d(inputs), data_samples)
         if mode == 'tensor':
             return keypoints_3d
         for sample, pose in zip(data_samples, keypoints_3d):
@@ -70,9 +58,7 @@ class ZeroDepthLifter(_ReferenceLifter):
     """(x, y, 0): the normalised 2D pose with no depth at all."""
 
     def lift(self, inputs, data_samples):
-        xy = inputs[:, -1] if inputs.dim() == 4 else inputs  # (B, T, K, 2): last frame
-        xy = _with_root(xy[..., :2])
-        return torch.cat([xy, torch.zeros_like(xy[..., :1])], dim=-1)
+        return with_root(torch.cat([inputs, torch.zeros_like(inputs[..., :1])], dim=-1))
 
 
 @MODELS.register_module()
@@ -91,4 +77,4 @@ class RigidOracleLifter(_ReferenceLifter):
         ])
         rotation, scale, shift = _random_similarities(len(targets), self.generator)
         poses = scale[:, None, None] * targets @ rotation.transpose(1, 2) + shift[:, None]
-        return _with_root(poses.float())
+        return poses.float()

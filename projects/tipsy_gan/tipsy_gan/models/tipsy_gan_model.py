@@ -48,6 +48,7 @@ from mmpose.registry import MODELS
 
 from ..core.adversarial_step import (AdversarialConfig, discriminator_losses,
                                      generator_losses, lift_views)
+from ..core.depth_flip import with_root
 from ..core.distillation import distillation_losses
 from ..core.networks import (NUM_INPUT_JOINTS, PartSplitLifter,
                              PoseDiscriminator, ResidualLifter, SoloLifter,
@@ -138,8 +139,7 @@ def lifter_input_2d(inputs, validate: bool = True) -> torch.Tensor:
 
 def with_root_3d(pose_2d: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
     """(B, 17, 3) = (x, y, ẑ) with the root at the origin prepended."""
-    pose_3d = torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1)
-    return torch.cat([pose_3d.new_zeros(pose_3d.shape[0], 1, 3), pose_3d], 1)
+    return with_root(torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1))
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
 # Leg + torso generators evaluated directly (no distillation), at CPU scale:
 # tipsy_h36m_cpu.py's recipe and stopping rule without its student.
 #   python tools/train.py configs/parts_h36m_cpu.py
-#   python tools/test.py configs/parts_h36m_cpu.py work_dirs/parts_h36m_cpu/epoch_4.pth
+#   python tools/test.py configs/parts_h36m_cpu.py work_dirs/parts_h36m_cpu/epoch_2.pth
 _base_ = ['./tipsy_h36m_cpu.py']
 
 model = dict(student=None, distillation_epochs=0)

@@ -59,7 +59,7 @@ def test_a_few_iterations_run_and_update_both_networks(config, lifter_cls):
     parts = list(lifter.parts)
     for key in [
             'd_loss', 'd_real', 'd_fake', 'd_real_prob', 'd_fake_prob',
-            'g_loss', 'g_adversarial'
+            'g_loss', 'g_adversarial', 'g_depth_abs'
     ] + [
             f'g_{kind}_{p}' for p in parts
             for kind in ('reprojection', 'ninety', 'total')

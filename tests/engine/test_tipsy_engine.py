@@ -92,6 +92,9 @@ def test_constructor_errors_name_the_missing_or_unknown_entry():
     dict(type='epoch'),
     dict(type='average', begin=3, end=2),
     dict(type='last', epoch=2),
+    dict(type='average', begin=1, end=2, every_n_iters=0),
+    dict(type='average', begin=1, end=2, every_n_iters=2.5),
+    dict(type='epoch', epoch=2, every_n_iters=3),
 ])
 def test_bad_stopping_rules_are_refused(stopping):
     with pytest.raises((ValueError, KeyError)):
@@ -120,6 +123,42 @@ def test_average_teacher_is_the_mean_of_the_lifter_snapshots(tmp_path,
         assert torch.equal(value, snapshots.states[2][name])
     # without a student, the averaged lifter is what test evaluates
     assert model.test_network_name() == 'teacher'
+
+
+class LifterIterationSnapshots(Hook):
+    """Records the lifter's state after every iteration, with its epoch."""
+
+    def __init__(self):
+        self.states = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.states.append((runner.epoch + 1, batch_idx + 1,
+                            copy.deepcopy(runner.model.lifter.state_dict())))
+
+
+def test_every_n_iters_averages_snapshots_within_the_epoch_range(
+        tmp_path, data_root):
+    snapshots = LifterIterationSnapshots()
+    # 512 poses / batch 64 = 8 iterations per epoch; every 3rd of epoch 2
+    runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
+                         base='parts_h36m_cpu.py', adversarial_epochs=3,
+                         distillation_epochs=0,
+                         stopping="dict(type='average', begin=2, end=2, "
+                         "every_n_iters=3)")
+    runner.train()
+    model = runner.model
+    averaged = [state for epoch, it, state in snapshots.states
+                if epoch == 2 and it % 3 == 0]
+    assert len(averaged) == 2 == int(model.teacher_snapshots)
+    for name, value in model.teacher.state_dict().items():
+        if value.is_floating_point():
+            mean = (averaged[0][name] + averaged[1][name]) / 2
+            torch.testing.assert_close(value, mean, rtol=1e-6, atol=1e-7)
+    # neither the epoch-end lifter nor epoch 3's
+    last = snapshots.states[-1][2]
+    assert any(not torch.equal(v, last[k])
+               for k, v in model.teacher.state_dict().items())
 
 
 def test_epoch_teacher_is_that_epochs_lifter(tmp_path, data_root):

@@ -61,7 +61,7 @@ def test_adversarial_step_updates_generators_and_discriminator_only():
     assert not changed(model.teacher, before['teacher'])
     # every loss and statistic logged separately, as detached scalars
     expected = {'d_loss', 'd_real', 'd_fake', 'd_real_prob', 'd_fake_prob',
-                'g_loss', 'g_adversarial'}
+                'g_loss', 'g_adversarial', 'g_depth_abs'}
     expected |= {f'g_{kind}_{part}' for part in ('legs', 'torso')
                  for kind in ('reprojection', 'ninety', 'total')}
     assert set(logs) == expected
@@ -237,3 +237,33 @@ def test_loading_a_pose_lifter_checkpoint_is_refused():
     with pytest.raises(ValueError, match='exported PoseLifter'):
         model.load_state_dict({'backbone.lifter.net.head.weight':
                                torch.zeros(16, 32)})
+
+
+@pytest.mark.parametrize('adversarial', [
+    {}, dict(projection='perspective', depth_offset=5.0,
+             renormalize_views=True, w_knee_prior=1.0, w_facing_prior=1.0)])
+def test_train_step_is_the_plain_torch_step(adversarial):
+    """The mmengine path adds nothing to core.train_one_step: the same seeds
+    give the same weights after a few steps."""
+    from tipsy_gan.core.adversarial_step import (AdversarialConfig,
+                                                 train_one_step)
+    model, wrappers = build(student=False, seed=3, adversarial=adversarial)
+    lifter = copy.deepcopy(model.lifter)
+    discriminator = copy.deepcopy(model.discriminator)
+    g_opt = torch.optim.Adam(lifter.parameters(), lr=1e-3)
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=1e-3)
+    rng = torch.Generator().manual_seed(3)  # the model's seed (+ rank 0)
+    config = AdversarialConfig(**adversarial)
+    set_epoch(0)
+    for step in range(3):
+        batch = poses(seed=step)
+        model_logs = model.train_step({'inputs': batch}, wrappers)
+        plain_logs = train_one_step(lifter, discriminator, g_opt, d_opt,
+                                    batch, config, rng)
+        for key, value in plain_logs.items():
+            torch.testing.assert_close(model_logs[key], value)
+    for mine, plain in ((model.lifter, lifter),
+                        (model.discriminator, discriminator)):
+        for (name, value), other in zip(mine.state_dict().items(),
+                                        plain.state_dict().values()):
+            torch.testing.assert_close(value, other, msg=name)

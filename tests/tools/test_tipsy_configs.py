@@ -12,7 +12,10 @@ from tipsy_gan.paths import REPO_ROOT
 
 torch.set_num_threads(1)
 METHODS = ['tipsy_h36m', 'parts_h36m', 'solo_h36m']
-CONFIGS = METHODS + [f'{m}_cpu' for m in METHODS] + [
+# the paper's recipe at paper scale and at CPU scale, and our CPU recipe
+PAPER_RECIPE = METHODS + [f'{m}_cpu_paper' for m in METHODS]
+TRAINED = PAPER_RECIPE + [f'{m}_cpu' for m in METHODS]
+CONFIGS = TRAINED + [
     'supervised_h36m_cpu', 'tipsy_h36m_lifter', 'tipsy_h36m_cpu_lifter']
 
 
@@ -28,7 +31,7 @@ def test_config_says_what_it_is_and_how_to_run_it(name):
                      text), name
 
 
-@pytest.mark.parametrize('name', METHODS + [f'{m}_cpu' for m in METHODS])
+@pytest.mark.parametrize('name', TRAINED)
 def test_stages_and_stopping_rule_fit_together(name):
     cfg = load(name)
     model = cfg.model
@@ -50,14 +53,39 @@ def test_stages_and_stopping_rule_fit_together(name):
     if model.student is not None:
         widths.add(model.student.width)
     assert len(widths) == 1
-    paper = not name.endswith('_cpu')
-    assert widths == ({1024} if paper else widths)
+    paper = '_cpu' not in name
+    assert widths == ({1024} if paper else {256})
     assert cfg.train_dataloader.batch_size == (8192 if paper else 256)
     assert ('fps50' if paper else 'fps10') in \
         cfg.train_dataloader.dataset.ann_file
 
 
+@pytest.mark.parametrize('name', PAPER_RECIPE)
+def test_paper_recipe_configs_keep_the_papers_losses_and_optimiser(name):
+    from tipsy_gan.core.adversarial_step import AdversarialConfig
+    cfg = load(name)
+    assert AdversarialConfig(**cfg.model.get('adversarial', {})) == \
+        AdversarialConfig()
+    assert AdversarialConfig().projection == 'orthographic'
+    for network in ('generator', 'discriminator'):
+        optimizer = cfg.optim_wrapper[network].optimizer
+        assert (optimizer.type, optimizer.lr) == ('Adam', 2e-4)
+
+
+def test_cpu_recipe_differs_from_the_paper_only_by_named_options():
+    from tipsy_gan.core.adversarial_step import AdversarialConfig
+    ours = AdversarialConfig(**load('tipsy_h36m_cpu').model.adversarial)
+    paper = AdversarialConfig()
+    changed = {k for k in vars(paper) if getattr(ours, k) != getattr(paper, k)}
+    assert changed == {'projection', 'depth_offset', 'renormalize_views',
+                       'w_knee_prior', 'w_facing_prior'}
+    # the paper's loss weights stay
+    assert (ours.w_reprojection, ours.w_ninety, ours.w_adversarial) == (
+        paper.w_reprojection, paper.w_ninety, paper.w_adversarial)
+
+
 @pytest.mark.parametrize('name', ['tipsy_h36m_cpu', 'solo_h36m_cpu',
+                                  'tipsy_h36m_cpu_paper',
                                   'supervised_h36m_cpu',
                                   'tipsy_h36m_cpu_lifter'])
 def test_cpu_models_build(name):

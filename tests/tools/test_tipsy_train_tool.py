@@ -14,7 +14,7 @@ from tipsy_gan_helpers import run_tool, small_h36m, tiny_config
 # must restore the partial average, the optimisers and the step's RNG.
 STOPPING = "dict(type='average', begin=1, end=2)"
 LOSS_KEYS = ('d_loss', 'd_real', 'd_fake', 'g_loss', 'g_adversarial',
-             'g_reprojection_legs', 'g_ninety_torso', 's_loss')
+             'g_depth_abs', 'g_reprojection_legs', 'g_ninety_torso', 's_loss')
 
 
 @pytest.fixture(scope='module')

@@ -259,8 +259,9 @@ def generator_losses(lifter, discriminator, views, config=None):
     """Eqs. 7–8 for every generator of ``lifter``, summed into 'loss'.
 
     Logged per part p: 'g_reprojection_p' (L_p2D), 'g_ninety_p' (L_p90°),
-    'g_total_p' (L_p); shared: 'g_adversarial' (L_adv, non-saturating) and
-    the priors when enabled. D is frozen for the pass (no parameter
+    'g_total_p' (L_p); shared: 'g_adversarial' (L_adv, non-saturating),
+    'g_depth_abs' (mean |ẑ| on the real batch: a label-free sign of
+    collapse, which inflates depths) and the priors when enabled. D is frozen for the pass (no parameter
     gradients, no BN buffer updates).
     """
     config = config or AdversarialConfig()
@@ -308,6 +309,7 @@ def generator_losses(lifter, discriminator, views, config=None):
             adversarial, reprojection[name], ninety[name], weights[name],
             config.w_reprojection, config.w_ninety) + priors[name]).detach()
     out['g_adversarial'] = adversarial.detach()
+    out['g_depth_abs'] = views.depth.detach().abs().mean()
     out.update(prior_logs)
     out['loss'] = loss
     return out

@@ -12,6 +12,7 @@ is written whole or not at all. A checkpoint of another kind (a PoseLifter
 one, a run without a student, a student never distilled) is refused.
 """
 import argparse
+import io
 import os.path as osp
 import re
 import sys
@@ -105,9 +106,17 @@ def main():
                                                         map_location='cpu'))
     except ExportError as error:
         raise SystemExit(f'cannot export {args.checkpoint}: {error}')
-    exported['meta']['source_checkpoint'] = osp.abspath(args.checkpoint)
+    # as given (relative paths stay relative: no local folders in a
+    # checkpoint that may be published)
+    exported['meta']['source_checkpoint'] = args.checkpoint
+    # Through a buffer: torch.save names the archive after the file, and the
+    # temporary file's random name would change the bytes (and the sha256)
+    # of every export.
+    buffer = io.BytesIO()
+    torch.save(exported, buffer)
     with atomic_output_path(args.out) as tmp_path:
-        torch.save(exported, tmp_path)
+        with open(tmp_path, 'wb') as f:
+            f.write(buffer.getvalue())
     backbone = exported['meta']['backbone']
     print(f'wrote {args.out}: TIPSyLifterBackbone width {backbone["width"]}, '
           f'{backbone["num_blocks"]} blocks, {backbone["activation"]}; load '

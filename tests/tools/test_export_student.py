@@ -95,6 +95,15 @@ def test_exported_checkpoint_holds_the_student_only(exported):
     assert 'dataset_meta' in checkpoint['meta']
 
 
+def test_export_is_byte_identical_across_runs(trained, exported, tmp_path):
+    # a published checkpoint's sha256 must be reproducible
+    _, work_dir = trained
+    again = tmp_path / 'again.pth'
+    result = run_tool('export_student.py', work_dir / 'epoch_2.pth', again)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert again.read_bytes() == exported.read_bytes()
+
+
 def test_mmpose_loads_it_and_lifts_like_the_student(trained, exported,
                                                     shared):
     config, work_dir = trained

@@ -16,6 +16,10 @@ def atomic_output_path(path):
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.partial',
                                dir=path.parent)
     os.close(fd)
+    # mkstemp makes the file 0600; give it the mode a plain open() would
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         os.replace(tmp, path)

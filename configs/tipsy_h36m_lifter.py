@@ -15,6 +15,8 @@ model = dict(
     head=dict(type='TIPSyLiftingHead', decoder={{_base_.codec}}),
 )
 train_cfg = None  # trained by TIPSyGAN, not here
-visualizer = dict(type='Pose3dLocalVisualizer',
+# MMPose's Pose3dLocalVisualizer, fixed for this stack and scale-free 3D
+# (tipsy_gan/visualization/pose3d_visualizer.py): MMPoseInferencer's pictures.
+visualizer = dict(type='TIPSyPose3dVisualizer',
                   vis_backends=[dict(type='LocalVisBackend')],
                   name='visualizer')

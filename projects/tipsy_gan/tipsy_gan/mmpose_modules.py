@@ -8,5 +8,6 @@ from .utils.checkpoint_compat import allow_mmengine_checkpoint_types
 
 allow_mmengine_checkpoint_types()
 
-from . import codecs, engine, evaluation, models  # noqa: E402,F401
+from . import (codecs, engine, evaluation, models,  # noqa: E402,F401
+               visualization)
 from .datasets import pose_2d_dataset  # noqa: E402,F401

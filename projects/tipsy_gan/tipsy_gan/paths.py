@@ -19,3 +19,15 @@ def shared_dir() -> Path:
 def converted_h36m_dir() -> Path:
     """Where the converter writes MMPose-format Human3.6M (git-ignored)."""
     return Path(os.environ.get('TIPSY_H36M_DIR', REPO_ROOT / 'data' / 'h36m'))
+
+
+def h36m_fixture_dir() -> Path:
+    """MMPose's own Human3.6M test fixture: four frames, their 2D and 3D."""
+    return shared_dir() / 'data' / 'mmpose_h36m_fixture'
+
+
+# The published lifter: configs/tipsy_h36m_cpu.py's distilled student,
+# exported by tools/export_student.py. The demos lift with it by default.
+DEFAULT_LIFTER_CONFIG = REPO_ROOT / 'configs' / 'tipsy_h36m_cpu_lifter.py'
+PUBLISHED_STUDENT = (REPO_ROOT / 'projects' / 'tipsy_gan' / 'checkpoints' /
+                     'tipsy_h36m_cpu_student.pth')

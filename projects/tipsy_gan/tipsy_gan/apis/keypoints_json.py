@@ -1,0 +1,263 @@
+"""Lift 2D keypoints that MMPose already saved: no 2D model.
+
+Accepted files:
+
+- MMPose's prediction JSON (``MMPoseInferencer(..., pred_out_dir=...)``):
+  for an image, a list of ``{keypoints, keypoint_scores, bbox, bbox_score}``,
+  one per person; for a video, a list of ``{frame_id, instances: [...]}``.
+  These carry no keypoint names: their layout is COCO's 17 (MMPose's body
+  models) unless ``layout='h36m'`` is given.
+- A COCO-style annotation file (``images``, ``annotations`` with flat
+  ``keypoints`` [x, y, v] * K, ``categories``), as the Human3.6M fixture's
+  ``h36m_coco.json``: one frame per image; the score of a keypoint is 1 where
+  it is labelled (v > 0), else 0. Its layout comes from the category's
+  keypoint names when they are COCO's or Human3.6M's.
+"""
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+
+from .chain import FrameResult
+from .demo_io import (IMAGE_EXTENSIONS, InputError, Output, RunSummary,
+                      json_document, read_image, report, report_frames,
+                      write_json, write_picture)
+from .keypoint_conversion import (COCO, H36M, LAYOUT_NAMES,
+                                  UnsupportedKeypointLayout,
+                                  layout_from_names)
+
+LAYOUTS = ('auto', COCO, H36M)
+
+
+@dataclass
+class KeypointFrame:
+    """One frame's saved 2D people."""
+    name: str  # the picture's name
+    image_file: Optional[str]  # the image it was estimated on, if known
+    keypoints: np.ndarray  # (N, K, 2)
+    scores: np.ndarray  # (N, K)
+    bboxes: np.ndarray  # (N, 4) x1, y1, x2, y2
+    bbox_scores: Optional[np.ndarray]  # (N,)
+
+
+def _prediction_frame(instances, name: str, where: str) -> KeypointFrame:
+    """One frame of MMPose prediction instances."""
+    try:
+        keypoints = np.array([p['keypoints'] for p in instances],
+                             np.float32).reshape(len(instances), -1, 2)
+        scores = np.array([p['keypoint_scores'] for p in instances],
+                          np.float32).reshape(keypoints.shape[:2])
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f'{where}: not MMPose prediction instances '
+                         f'({{keypoints: K x [x, y], keypoint_scores: K, '
+                         f'...}}): {error}') from None
+    bboxes = []
+    for person, pose in zip(instances, keypoints):
+        # MMPose writes each box as a one-element list of [x1, y1, x2, y2]
+        box = np.asarray(person.get('bbox', []), np.float32).reshape(-1)
+        bboxes.append(box[:4] if box.size >= 4 else np.concatenate(
+            [pose.min(0), pose.max(0)]))
+    bbox_scores = None
+    if instances and all('bbox_score' in p for p in instances):
+        bbox_scores = np.array([np.ravel(p['bbox_score'])[0]
+                                for p in instances], np.float32)
+    return KeypointFrame(name, None, keypoints, scores,
+                         np.array(bboxes, np.float32).reshape(-1, 4),
+                         bbox_scores)
+
+
+def _coco_frames(document: dict):
+    names = (document.get('categories') or [{}])[0].get('keypoints')
+    by_image = {}
+    for annotation in document['annotations']:
+        by_image.setdefault(annotation['image_id'], []).append(annotation)
+    frames = []
+    for image in document['images']:
+        annotations = by_image.get(image['id'], [])
+        flat = np.array([a['keypoints'] for a in annotations],
+                        np.float32).reshape(len(annotations), -1, 3)
+        boxes = np.array([a['bbox'] for a in annotations],
+                         np.float32).reshape(-1, 4)
+        boxes[:, 2:] += boxes[:, :2]  # COCO's x, y, w, h -> x1, y1, x2, y2
+        frames.append(KeypointFrame(
+            name=Path(image['file_name']).stem, image_file=image['file_name'],
+            keypoints=flat[..., :2], scores=(flat[..., 2] > 0).astype(
+                np.float32), bboxes=boxes, bbox_scores=None))
+    return frames, names
+
+
+def read_keypoints_json(path) -> tuple:
+    """(frames, keypoint names or None) of a saved-keypoints file.
+
+    Raises:
+        InputError: unreadable, not JSON, or none of the accepted formats.
+    """
+    path = Path(path)
+    try:
+        document = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f'cannot read keypoints JSON {path}: {error}')
+    if isinstance(document, dict) and 'annotations' in document:
+        try:
+            return _coco_frames(document)
+        except (KeyError, TypeError, ValueError) as error:
+            raise InputError(f'{path}: not a COCO keypoint annotation file '
+                             f'(images, annotations with keypoints): '
+                             f'{error!r}') from None
+    if isinstance(document, list) and document and all(
+            isinstance(f, dict) and 'instances' in f for f in document):
+        frames = []
+        for number, frame in enumerate(document):
+            frame_id = frame.get('frame_id', number)
+            frames.append(_prediction_frame(
+                frame['instances'], f'{path.stem}_{frame_id:06d}',
+                f'{path} frame {frame_id}'))
+        return frames, None
+    if isinstance(document, list):
+        return [_prediction_frame(document, path.stem, str(path))], None
+    raise InputError(f'{path} is neither MMPose prediction JSON (a list of '
+                     'people or of {frame_id, instances}) nor a COCO '
+                     'annotation file')
+
+
+def resolve_layout(layout: str, names, num_keypoints: int, path) -> str:
+    """The layout to convert from ('coco' or 'h36m')."""
+    if layout == 'auto':
+        if names:
+            try:
+                layout = layout_from_names(names)
+            except UnsupportedKeypointLayout:
+                raise UnsupportedKeypointLayout(
+                    f'{path}: its keypoint names ({", ".join(names[:4])}, '
+                    '...) are neither COCO\'s nor Human3.6M\'s as MMPose '
+                    'names them: say which with --layout coco or --layout '
+                    'h36m') from None
+        else:
+            layout = COCO  # MMPose's body 2D models
+    if num_keypoints not in (0, len(LAYOUT_NAMES[layout])):
+        raise UnsupportedKeypointLayout(
+            f'{path}: {num_keypoints} keypoints per person; {layout} has '
+            f'{len(LAYOUT_NAMES[layout])}. Only COCO-17 and Human3.6M-17 '
+            'keypoints can be lifted')
+    return layout
+
+
+def find_image(image_dir: Optional[Path], frame: KeypointFrame):
+    """The frame's image under ``image_dir`` (any depth), or None."""
+    if image_dir is None:
+        return None
+    if frame.image_file:
+        found = sorted(image_dir.rglob(Path(frame.image_file).name))
+    else:
+        found = sorted(p for p in image_dir.rglob(f'{frame.name}.*')
+                       if p.suffix.lower() in IMAGE_EXTENSIONS)
+    return found[0] if found else None
+
+
+def blank_canvas(frame: KeypointFrame) -> np.ndarray:
+    """A white RGB canvas that holds every keypoint and box of the frame."""
+    points = np.concatenate([frame.keypoints.reshape(-1, 2),
+                             frame.bboxes.reshape(-1, 2)])
+    finite = points[np.isfinite(points).all(1)]
+    right, bottom = (finite.max(0) if len(finite) else (0, 0))
+    return np.full((max(int(bottom) + 20, 64), max(int(right) + 20, 64), 3),
+                   255, np.uint8)
+
+
+def lift_keypoints_file(lifting_for, path: Path, out_dir: Path, layout: str,
+                        image_dir: Optional[Path],
+                        keep_pictures: bool) -> Output:
+    """Lift one saved-keypoints file; ``lifting_for(layout)`` gives the
+    :class:`PoseLifting` for the file's layout."""
+    if out_dir.joinpath(f'{path.stem}.json').resolve() == path.resolve():
+        raise InputError(f'{path}: the output would overwrite the input; '
+                         'choose another --out-dir')
+    frames_in, names = read_keypoints_json(path)
+    num_keypoints = max((f.keypoints.shape[1] for f in frames_in), default=0)
+    try:
+        lifting = lifting_for(resolve_layout(layout, names, num_keypoints,
+                                             path))
+    except UnsupportedKeypointLayout as error:
+        raise InputError(str(error)) from None
+    frames: List[FrameResult] = []
+    pictures = []
+    for index, saved in enumerate(frames_in):
+        start = time.perf_counter()
+        people = lifting.lift(saved.keypoints, saved.scores, saved.bboxes,
+                              saved.bbox_scores)
+        frame = FrameResult(index=index, image_size=None, people=people,
+                            message=None if people else 'no person saved',
+                            seconds_models=time.perf_counter() - start)
+        image_path = find_image(image_dir, saved)
+        if image_path is not None:
+            image_rgb = read_image(image_path)[..., ::-1].copy()
+        else:
+            if image_dir is not None:
+                report(f'{path}: no image for {saved.name} under '
+                       f'{image_dir}; drawn on a blank canvas')
+            image_rgb = blank_canvas(saved)
+        frame.image_size = [image_rgb.shape[1], image_rgb.shape[0]]
+        lifting.draw(frame, image_rgb)
+        picture_path = out_dir / f'{saved.name}.png'
+        write_picture(picture_path, frame.picture)
+        if not keep_pictures:
+            frame.picture = None
+        frames.append(frame)
+        pictures.append(picture_path)
+    report_frames(path, frames, video=len(frames) > 1)
+    json_path = out_dir / f'{path.stem}.json'
+    write_json(json_path, json_document(
+        path, 'keypoints_json', lifting, frames, [p.name for p in pictures]))
+    return Output(str(path), json_path, pictures, frames)
+
+
+def run_lift_keypoints(lifting_for, paths, out_dir, layout: str = 'auto',
+                       image_dir=None, keep_pictures: bool = False
+                       ) -> RunSummary:
+    """Lift every saved-keypoints file in ``paths`` (files or folders)."""
+    out_dir = Path(out_dir)
+    image_dir = None if image_dir is None else Path(image_dir)
+    summary = RunSummary()
+    start = time.perf_counter()
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(path.glob('*.json'))
+            if not found:
+                report(f'skipped: no .json file in folder {path}')
+                summary.failures.append((str(path), 'no .json file'))
+            files += found
+        else:
+            files.append(path)
+    for path in files:
+        try:
+            output = lift_keypoints_file(lifting_for, path, out_dir, layout,
+                                         image_dir, keep_pictures)
+        except InputError as error:
+            report(f'skipped: {error}')
+            summary.failures.append((str(path), str(error)))
+            continue
+        summary.add(output)
+    summary.seconds_total = time.perf_counter() - start
+    return summary
+
+
+def coco_annotations_to_predictions(coco_json, out_dir) -> List[Path]:
+    """One MMPose prediction JSON per image of a COCO annotation file, in
+    the format ``MMPoseInferencer(pred_out_dir=...)`` writes (scores: 1 for
+    labelled keypoints). Makes the fixture's ground-truth 2D look like
+    MMPose's output, for the lifting-only demo."""
+    frames, _ = read_keypoints_json(coco_json)
+    written = []
+    for frame in frames:
+        people = [dict(keypoints=k.tolist(), keypoint_scores=s.tolist(),
+                       bbox=[b.tolist()], bbox_score=1.0)
+                  for k, s, b in zip(frame.keypoints, frame.scores,
+                                     frame.bboxes)]
+        path = Path(out_dir) / f'{frame.name}.json'
+        write_json(path, people)
+        written.append(path)
+    return written

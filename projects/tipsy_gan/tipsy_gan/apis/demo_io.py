@@ -65,6 +65,18 @@ class RunSummary:
         self.frames += len(output.frames)
         self.seconds_models += sum(f.seconds_models for f in output.frames)
 
+    def process_each(self, paths, process) -> None:
+        """``process(path)`` for each path; an ``InputError`` skips that
+        path, reported and counted, and the run goes on."""
+        for path in paths:
+            try:
+                output = process(path)
+            except InputError as error:
+                report(f'skipped: {error}')
+                self.failures.append((str(path), str(error)))
+                continue
+            self.add(output)
+
     def fps_line(self, what: str) -> str:
         if not self.frames:
             return f'{what}: no frame processed'
@@ -275,14 +287,9 @@ def run_image_to_3d(chain: ImageTo3D, inputs, out_dir,
     out_dir = Path(out_dir)
     summary = RunSummary()
     start = time.perf_counter()
-    for path in list_inputs(inputs):
-        process = process_video if is_video(path) else process_image
-        try:
-            output = process(chain, path, out_dir, keep_pictures)
-        except InputError as error:
-            report(f'skipped: {error}')
-            summary.failures.append((str(path), str(error)))
-            continue
-        summary.add(output)
+    summary.process_each(
+        list_inputs(inputs),
+        lambda path: (process_video if is_video(path) else process_image)(
+            chain, path, out_dir, keep_pictures))
     summary.seconds_total = time.perf_counter() - start
     return summary

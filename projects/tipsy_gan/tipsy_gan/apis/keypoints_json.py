@@ -232,15 +232,9 @@ def run_lift_keypoints(lifting_for, paths, out_dir, layout: str = 'auto',
             files += found
         else:
             files.append(path)
-    for path in files:
-        try:
-            output = lift_keypoints_file(lifting_for, path, out_dir, layout,
-                                         image_dir, keep_pictures)
-        except InputError as error:
-            report(f'skipped: {error}')
-            summary.failures.append((str(path), str(error)))
-            continue
-        summary.add(output)
+    summary.process_each(
+        files, lambda path: lift_keypoints_file(
+            lifting_for, path, out_dir, layout, image_dir, keep_pictures))
     summary.seconds_total = time.perf_counter() - start
     return summary
 

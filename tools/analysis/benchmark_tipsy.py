@@ -37,6 +37,7 @@ by indexing a device tensor with device-side random indices, so the timed
 loop does no host-to-device copy.
 """
 import argparse
+import json
 import os.path as osp
 import sys
 import time
@@ -76,6 +77,9 @@ def parse_args():
     p.add_argument('--projection', default='orthographic',
                    choices=['orthographic', 'perspective'])
     p.add_argument('--renormalize-views', action='store_true')
+    p.add_argument('--adversarial', type=json.loads, default={},
+                   help='more AdversarialConfig fields as JSON, e.g. the '
+                   'model.adversarial of configs/tipsy_h36m_cpu.py')
     p.add_argument('--data', default=None,
                    help='NPZ with a "part" key (N, 17, 2|3) of pixel 2D')
     p.add_argument('--num-poses', type=int, default=65536,
@@ -278,14 +282,16 @@ def main():
     print(f'device: {name}; torch {torch.__version__}')
     print(f'model: {args.model}, width {args.width}, batch {args.batch_size}, '
           f'projection {args.projection}, renormalize_views '
-          f'{args.renormalize_views}, Adam {args.adam}; poses: {source}')
+          f'{args.renormalize_views}, other options {args.adversarial}, '
+          f'Adam {args.adam}; poses: {source}')
     print(f'timing: {args.warmup} warm-up + {args.iters} timed iterations')
 
     profiles = {}
     for batch_views in (True, False):
-        config = AdversarialConfig(projection=args.projection,
-                                   renormalize_views=args.renormalize_views,
-                                   batch_views=batch_views)
+        config = AdversarialConfig(**dict(
+            dict(projection=args.projection,
+                 renormalize_views=args.renormalize_views),
+            **args.adversarial, batch_views=batch_views))
         poses_per_s, step_s, profiles[batch_views] = training_throughput(
             args, device, poses, config)
         print(f'\n[batch_views={batch_views}] adversarial training: '

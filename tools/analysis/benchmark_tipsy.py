@@ -280,18 +280,17 @@ def main():
             if device.type == 'cuda' else f'cpu, {torch.get_num_threads()} '
             'thread(s)')
     print(f'device: {name}; torch {torch.__version__}')
+    options = dict(projection=args.projection,
+                   renormalize_views=args.renormalize_views)
+    options.update(args.adversarial)  # --adversarial has the last word
     print(f'model: {args.model}, width {args.width}, batch {args.batch_size}, '
-          f'projection {args.projection}, renormalize_views '
-          f'{args.renormalize_views}, other options {args.adversarial}, '
-          f'Adam {args.adam}; poses: {source}')
+          f'Adam {args.adam}; AdversarialConfig options {options}; poses: '
+          f'{source}')
     print(f'timing: {args.warmup} warm-up + {args.iters} timed iterations')
 
     profiles = {}
     for batch_views in (True, False):
-        config = AdversarialConfig(**dict(
-            dict(projection=args.projection,
-                 renormalize_views=args.renormalize_views),
-            **args.adversarial, batch_views=batch_views))
+        config = AdversarialConfig(**options, batch_views=batch_views)
         poses_per_s, step_s, profiles[batch_views] = training_throughput(
             args, device, poses, config)
         print(f'\n[batch_views={batch_views}] adversarial training: '

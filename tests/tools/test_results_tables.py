@@ -15,7 +15,8 @@ ACTIONS = ('Directions', 'Discussion', 'Eating', 'Greeting', 'Phoning',
 
 
 def metrics(pa, mirrored):
-    out = {'PA-MPJPE': pa, 'N-MPJPE': pa + 40, 'Mirrored': mirrored}
+    out = {'PA-MPJPE': pa, 'N-MPJPE': pa + 40, 'MPJPE': pa + 90,
+           'Mirrored': mirrored}
     out.update({f'PA-MPJPE_{a}': pa + i for i, a in enumerate(ACTIONS)})
     return out
 
@@ -56,6 +57,7 @@ def test_seeds_are_summarised_and_every_row_reaches_the_metafile(tmp_path):
     assert first['Metadata']['Command'].startswith('python tools/test.py')
     got = first['Results'][0]['Metrics']
     assert got['PA-MPJPE'] == 80.0
+    assert 'MPJPE' not in got  # a scale-free lifter's unaligned error
     assert got['PA-MPJPE per action']['WalkTogether'] == 94.0
 
 

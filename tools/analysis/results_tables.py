@@ -134,9 +134,13 @@ def metafile(spec, rows, metrics):
     models = []
     for row in rows:
         m = metrics[row['name']]
-        results = {k: round(float(m[k]), 1) for k in
-                   ('PA-MPJPE', 'N-MPJPE', 'MPJPE', 'Mirrored', 'PCK3D',
-                    'AUC') if m.get(k) is not None}
+        # unaligned MPJPE only where predictions are metric (a row's
+        # `metric: true`); for scale-free lifters it measures nothing
+        keys = ('PA-MPJPE', 'N-MPJPE') + (('MPJPE', ) if row.get('metric')
+                                          else ()) + ('Mirrored', 'PCK3D',
+                                                      'AUC')
+        results = {k: round(float(m[k]), 1) for k in keys
+                   if m.get(k) is not None}
         results['PA-MPJPE per action'] = {
             a: round(float(m[f'PA-MPJPE_{a}']), 1) for a in ACTIONS
             if f'PA-MPJPE_{a}' in m}

@@ -4,6 +4,9 @@
 #   python tools/test.py configs/tipsy_h36m_cpu.py work_dirs/tipsy_h36m_cpu/epoch_3.pth
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu/epoch_3.pth tipsy_student_cpu.pth
 #
+# Measured (README, "Results"): training 5.6-10.9 min with OMP_NUM_THREADS=1
+# (2-3 jobs sharing the 2 cores), each test 1.2-1.8 min; PA-MPJPE over 5
+# seeds 83.2 +- 11.7 mm (zero depth 104.3).
 # Scale: width 256 and batch 256 learned fastest per CPU-second in the
 # calibration; fps10 is the paper's test rate and gives 942 steps per epoch.
 #

@@ -61,6 +61,19 @@ def test_seeds_are_summarised_and_every_row_reaches_the_metafile(tmp_path):
     assert got['PA-MPJPE per action']['WalkTogether'] == 94.0
 
 
+def test_inspection_rows_stay_out_of_the_metafile(tmp_path):
+    inspection = dict(row('b', 1), metafile=False, per_action=False)
+    result = run(tmp_path, [row('a', 0), inspection],
+                 {'a': metrics(80.0, 2.0), 'b': metrics(90.0, 4.0)})
+    assert result.returncode == 0, result.stderr
+    meta = yaml.safe_load((tmp_path / 'metafile.yml').read_text())
+    assert [m['Name'] for m in meta['Models']] == ['a']
+    assert '| solo | 2 | 85.0 ± 7.1 |' in result.stdout
+    per_action = result.stdout.split('PA-MPJPE per action')[1]
+    assert '| solo generator | 0 |' in per_action
+    assert '| solo generator | 1 |' not in per_action
+
+
 def test_a_missing_metrics_file_names_it_and_the_command(tmp_path):
     result = run(tmp_path, [row('a', 0), row('b', 1)],
                  {'a': metrics(80.0, 2.0)})

@@ -120,6 +120,9 @@ def rows_table(rows, metrics):
 
 
 def per_action_table(rows, metrics, key='PA-MPJPE'):
+    rows = [r for r in rows if r.get('per_action', True)]
+    if not rows:
+        return ''
     lines = ['| row | seed | ' + ' | '.join(SHORT) + ' | Avg. |',
              '|---|---|' + '---|' * (len(SHORT) + 1)]
     for row in rows:
@@ -132,7 +135,9 @@ def per_action_table(rows, metrics, key='PA-MPJPE'):
 
 def metafile(spec, rows, metrics):
     models = []
-    for row in rows:
+    # rows with `metafile: false` (inspections, e.g. test error per epoch)
+    # are tables only: the metafile lists models one would use
+    for row in (r for r in rows if r.get('metafile', True)):
         m = metrics[row['name']]
         # unaligned MPJPE only where predictions are metric (a row's
         # `metric: true`); for scale-free lifters it measures nothing
@@ -196,8 +201,10 @@ def main(argv=None):
         if groups_of(members):
             print(summary_table(members, metrics) + '\n')
         print(rows_table(members, metrics) + '\n')
-        print('PA-MPJPE per action, mm:\n')
-        print(per_action_table(members, metrics) + '\n')
+        per_action = per_action_table(members, metrics)
+        if per_action:
+            print('PA-MPJPE per action, mm:\n')
+            print(per_action + '\n')
     if args.metafile:
         from tipsy_gan.utils.atomic_write import atomic_output_path
         text = yaml.safe_dump(metafile(spec, rows, metrics), sort_keys=False,

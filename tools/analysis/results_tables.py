@@ -207,11 +207,13 @@ def main(argv=None):
             print(per_action + '\n')
     if args.metafile:
         from tipsy_gan.utils.atomic_write import atomic_output_path
-        text = yaml.safe_dump(metafile(spec, rows, metrics), sort_keys=False,
-                              allow_unicode=True, width=1000)
+        document = metafile(spec, rows, metrics)
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
+                              width=1000)
         with atomic_output_path(args.metafile) as tmp:
             Path(tmp).write_text(text)
-        print(f'wrote {args.metafile} ({len(rows)} models)', file=sys.stderr)
+        print(f'wrote {args.metafile} ({len(document["Models"])} models)',
+              file=sys.stderr)
 
 
 if __name__ == '__main__':

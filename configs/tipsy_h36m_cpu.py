@@ -24,18 +24,15 @@
 #   every 5 iterations): the error swings by tens of mm within an epoch, and
 #   collapse began after ~2.8 epochs in exploration, so the average stops
 #   before it. No 3D label chooses anything.
-# - distillation: 1 epoch, Adam 1e-3 (the student matched its teacher within
-#   ~1 mm after a few hundred steps in exploration).
-_base_ = ['./tipsy_h36m.py']
+# - distillation: 1 epoch, Adam 1e-3 (measured: each student within 0.1-2.5 mm
+#   of its teacher over 5 seeds).
+# The scale (width, batch, fps10, workers) comes from tipsy_h36m_cpu_paper.py,
+# so the two recipes differ only by what is set here.
+_base_ = ['./tipsy_h36m_cpu_paper.py']
 
-width = 256
-train_fps = 'fps10'
 adversarial_epochs = 2
 distillation_epochs = 1
 model = dict(
-    lifter=dict(width=width),
-    discriminator=dict(width=width),
-    student=dict(width=width),
     adversarial=dict(projection='perspective', depth_offset=5.0,
                      renormalize_views=True, w_knee_prior=1.0,
                      w_facing_prior=1.0),
@@ -43,11 +40,6 @@ model = dict(
     distillation_epochs=distillation_epochs,
 )
 train_cfg = dict(max_epochs=adversarial_epochs + distillation_epochs)
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=0,  # two cores: the step needs them both
-    persistent_workers=False,
-    dataset=dict(ann_file=f'annotation_body3d/{train_fps}/h36m_train.npz'))
 optim_wrapper = dict(
     discriminator=dict(optimizer=dict(lr=5e-5)),
     student=dict(optimizer=dict(lr=1e-3)),

@@ -3,7 +3,8 @@
 # over epochs 3..4, 1 distillation epoch. Kept as the paper-recipe baseline;
 # configs/tipsy_h36m_cpu.py is the CPU recipe that learns (README, "CPU
 # scale"). Here the depth sign is a coin flip per run (orthographic
-# symmetry, calibration_notes.md) and no seed beat zero depth.
+# symmetry, calibration_notes.md) and no seed beat zero depth. The CPU
+# scale below is also the CPU recipe's (tipsy_h36m_cpu.py inherits it).
 #   python tools/train.py configs/tipsy_h36m_cpu_paper.py
 #   python tools/test.py configs/tipsy_h36m_cpu_paper.py work_dirs/tipsy_h36m_cpu_paper/epoch_5.pth
 _base_ = ['./tipsy_h36m.py']

@@ -148,12 +148,11 @@ class TIPSyStageHook(Hook):
         first, last = self.epoch_range(model.adversarial_epochs)
         if not first <= finished <= last:
             return
-        if self.every_n_iters is not None:
-            pass  # snapshots were taken in after_train_iter
-        elif first == last:
-            model.snapshot_teacher()
-        else:
-            model.average_into_teacher()
+        if self.every_n_iters is None:  # else after_train_iter took them
+            if first == last:
+                model.snapshot_teacher()
+            else:
+                model.average_into_teacher()
         if finished == last:
             role = 'teacher' if model.student is not None else 'test network'
             print_log(f'TIPSyStageHook: {role} set to '

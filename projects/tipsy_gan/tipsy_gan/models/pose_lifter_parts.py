@@ -60,6 +60,15 @@ class _CheckedLifterBackbone(BaseModule):
 
     causal = True  # single frame: the target frame is the only frame
 
+    def __init__(self, validate_inputs: bool = True,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.validate_inputs = validate_inputs
+
+    def input_2d(self, inputs) -> torch.Tensor:
+        """The batch's (B, 16, 2) 2D poses, checked (``lifter_input_2d``)."""
+        return lifter_input_2d(inputs, self.validate_inputs)
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         _check_checkpoint(self, state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
@@ -81,13 +90,12 @@ class TIPSyLifterBackbone(_CheckedLifterBackbone):
                  dropout: float = 0.0,
                  validate_inputs: bool = True,
                  init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(validate_inputs, init_cfg)
         self.lifter = ResidualLifter(NUM_INPUT_JOINTS, NUM_INPUT_JOINTS,
                                      width, num_blocks, activation, dropout)
-        self.validate_inputs = validate_inputs
 
     def forward(self, inputs) -> torch.Tensor:
-        pose_2d = lifter_input_2d(inputs, self.validate_inputs)
+        pose_2d = self.input_2d(inputs)
         depth = self.lifter(pose_2d)
         return torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1)
 
@@ -108,14 +116,13 @@ class TIPSyResidualBackbone(_CheckedLifterBackbone):
                  dropout: float = 0.0,
                  validate_inputs: bool = True,
                  init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(validate_inputs, init_cfg)
         trunk = ResidualMLP(2 * NUM_INPUT_JOINTS, 1, width, num_blocks,
                             activation, dropout)
         self.stem, self.blocks = trunk.stem, trunk.blocks
-        self.validate_inputs = validate_inputs
 
     def forward(self, inputs) -> Tuple[torch.Tensor]:
-        pose_2d = lifter_input_2d(inputs, self.validate_inputs)
+        pose_2d = self.input_2d(inputs)
         features = self.blocks(self.stem(pose_2d.flatten(1)))
         return (features.unsqueeze(-1), )
 

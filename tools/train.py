@@ -11,7 +11,8 @@ import os.path as osp
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
-from tipsy_gan.engine.distributed import init_process_group_without_cuda
+from tipsy_gan.engine.distributed import (finish_process_group,
+                                          init_process_group_without_cuda)
 from tipsy_gan.utils.tool_args import (add_runner_args, apply_runner_args,
                                        load_config, parse_runner_args)
 
@@ -63,6 +64,7 @@ def main():
     init_process_group_without_cuda(cfg.launcher)  # CPU-only distributed runs use gloo
     runner = Runner.from_cfg(cfg)
     runner.train()
+    finish_process_group()
 
 
 if __name__ == '__main__':

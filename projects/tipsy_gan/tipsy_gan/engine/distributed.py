@@ -17,3 +17,15 @@ def init_process_group_without_cuda(launcher: str) -> bool:
         return False
     torch_dist.init_process_group(backend='gloo')
     return True
+
+
+def finish_process_group() -> None:
+    """Wait for every rank, then destroy the process group.
+
+    Without this, gloo's worker threads are still alive when the interpreter
+    exits and a rank can die with SIGABRT ("terminate called without an
+    active exception") after training has finished.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

@@ -1,6 +1,7 @@
 """Shared by the TIPSy-GAN model, engine and tool tests: a small converted
 Human3.6M, tiny configs, and running the tools in a subprocess."""
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,11 @@ def run_tool(*args, timeout=240, env=None):
                *map(str, args[1:])]
     return subprocess.run(command, capture_output=True, text=True,
                           cwd=REPO_ROOT, env=full_env, timeout=timeout)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a torchrun rendezvous (a fixed
+    port fails when another run holds it)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

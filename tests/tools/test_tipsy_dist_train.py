@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from tipsy_gan.paths import REPO_ROOT
-from tipsy_gan_helpers import small_h36m, tiny_config
+from tipsy_gan_helpers import free_port, small_h36m, tiny_config
 
 # Imported by the training processes: gathers a checksum of every network
 # from each rank after training.
@@ -45,7 +45,7 @@ def test_two_cpu_processes_train_both_stages(tmp_path_factory, tmp_path):
         "'replica_check'], allow_failed_imports=False)\n"
         "custom_hooks.append(dict(type='ReplicaCheckHook'))\n")
     replicas = tmp_path / 'replicas.json'
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29531',
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
                OMP_NUM_THREADS='1', REPLICA_OUT=str(replicas),
                PYTHONPATH=os.pathsep.join(
                    [str(tmp_path), os.environ.get('PYTHONPATH', '')]))

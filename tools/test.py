@@ -1,6 +1,7 @@
 """Evaluate a checkpoint on a config's test set, as MMPose's tools/test.py does.
 
     python tools/test.py CONFIG CHECKPOINT [--out metrics.json] [--work-dir DIR]
+    bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [same options]
 
 CHECKPOINT may be ``none`` for models that need no weights (the zero-depth and
 oracle reference lifters).
@@ -9,10 +10,13 @@ import argparse
 import os.path as osp
 
 import mmengine
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
+from tipsy_gan.engine.distributed import (finish_process_group,
+                                          init_process_group_without_cuda)
 from tipsy_gan.utils.tool_args import (add_runner_args, apply_runner_args,
                                        load_config, parse_runner_args)
 from tipsy_gan.utils.atomic_write import atomic_output_path
@@ -52,13 +56,14 @@ def merge_args(cfg, args):
 
 
 class SaveMetricsHook(Hook):
-    """Writes the test metrics to a json file, whole or not at all."""
+    """Writes the test metrics to a json file, whole or not at all (rank 0
+    only: every rank receives the same metrics)."""
 
     def __init__(self, out_file):
         self.out_file = out_file
 
     def after_test_epoch(self, runner, metrics=None):
-        if metrics is not None:
+        if metrics is not None and is_main_process():
             with atomic_output_path(self.out_file) as tmp_path:
                 mmengine.dump(metrics, tmp_path, file_format='json', indent=2)
 
@@ -66,10 +71,14 @@ class SaveMetricsHook(Hook):
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    if cfg.launcher != 'none':  # no DDP: evaluation syncs no gradients
+        cfg.model_wrapper_cfg = dict(type='TIPSyEvaluationWrapper')
+    init_process_group_without_cuda(cfg)  # CPU-only distributed runs use gloo
     runner = Runner.from_cfg(cfg)
     if args.out:
         runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
     runner.test()
+    finish_process_group()
 
 
 if __name__ == '__main__':

@@ -61,7 +61,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
-    init_process_group_without_cuda(cfg.launcher)  # CPU-only distributed runs use gloo
+    init_process_group_without_cuda(cfg)  # CPU-only distributed runs use gloo
     runner = Runner.from_cfg(cfg)
     runner.train()
     finish_process_group()

@@ -1,7 +1,9 @@
-"""mmengine hooks and optimiser-wrapper constructor; importing registers them."""
+"""mmengine hooks, optimiser-wrapper constructor and the evaluation model
+wrapper; importing registers them."""
+from .distributed import TIPSyEvaluationWrapper
 from .hooks import NonFiniteLossHook, TIPSyStageHook
 from .optim_constructor import TIPSyOptimWrapperConstructor
 
 __all__ = [
-    'NonFiniteLossHook', 'TIPSyStageHook', 'TIPSyOptimWrapperConstructor'
+    'TIPSyEvaluationWrapper', 'NonFiniteLossHook', 'TIPSyStageHook', 'TIPSyOptimWrapperConstructor'
 ]

@@ -7,15 +7,28 @@ Starting the gloo process group first makes mmengine skip its own start
 """
 import torch
 import torch.distributed as torch_dist
+# mmengine's registry, not MMPose's child: Runner.wrap_model looks the
+# wrapper type up in mmengine's root registry
+from mmengine.registry import MODEL_WRAPPERS
 
 
-def init_process_group_without_cuda(launcher: str) -> bool:
+def init_process_group_without_cuda(cfg) -> bool:
     """Start a gloo process group from torchrun's environment when there is
-    no CUDA; returns whether it did."""
-    if (launcher != 'pytorch' or torch.cuda.is_available()
+    no CUDA; returns whether it did.
+
+    It also gives ``cfg`` a CPU model wrapper if it names none: mmengine's
+    default DDP passes ``device_ids=[LOCAL_RANK]``, which DDP refuses for a
+    CPU module.
+    """
+    if (cfg.launcher != 'pytorch' or torch.cuda.is_available()
             or torch_dist.is_initialized()):
         return False
     torch_dist.init_process_group(backend='gloo')
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel', device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
     return True
 
 
@@ -29,3 +42,26 @@ def finish_process_group() -> None:
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
+
+
+@MODEL_WRAPPERS.register_module()
+class TIPSyEvaluationWrapper(torch.nn.Module):
+    """The model wrapper for distributed evaluation (``tools/test.py``).
+
+    Evaluation needs no gradient synchronisation, and DDP refuses models
+    without trainable parameters (the zero-depth reference). Each rank runs
+    its share of the test set; mmengine's evaluator gathers the results.
+    """
+
+    def __init__(self, module: torch.nn.Module):
+        super().__init__()
+        self.module = module
+
+    def val_step(self, data):
+        return self.module.val_step(data)
+
+    def test_step(self, data):
+        return self.module.test_step(data)
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)

@@ -13,6 +13,7 @@ import mmpose
 import numpy as np
 import pytest
 import torch
+from mmpose.apis import inference_topdown
 
 from tipsy_gan.apis.chain import ImageTo3D
 from tipsy_gan.apis.demo_io import (InputError, JSON_FORMAT,
@@ -251,3 +252,77 @@ def test_on_the_gpu_the_lifting_stays_on_the_gpu(chain, fixture_frames):
     on_gpu, on_cpu = gpu.process(image), chain.process(image)
     np.testing.assert_allclose(on_gpu.people[0].keypoints_3d,
                                on_cpu.people[0].keypoints_3d, atol=0.5)
+
+
+def with_person_boxes(chain, boxes_per_call):
+    """The chain with our detector step giving these (N, 5) boxes, one array
+    per call (no detector weights can be had offline; the 2D model, lifting,
+    drawing and writing are the real ones)."""
+    other = copy.copy(chain)
+    calls = iter(boxes_per_call)
+    other.person_boxes = lambda image_bgr: np.asarray(next(calls), np.float32)
+    return other
+
+
+def two_people_image(fixture_frames, side=320):
+    """Two fixture frames side by side: two people in one image."""
+    halves = [cv2.resize(cv2.imread(str(frame)), (side, side))
+              for frame in fixture_frames[:2]]
+    boxes = [[0, 0, side - 1, side - 1, 0.9],
+             [side, 0, 2 * side - 1, side - 1, 0.8]]
+    return np.concatenate(halves, axis=1), boxes
+
+
+def test_two_people_get_two_lifts_and_two_3d_panels(chain, fixture_frames,
+                                                   tmp_path):
+    image, boxes = two_people_image(fixture_frames)
+    path = tmp_path / 'two.png'
+    cv2.imwrite(str(path), image)
+    two = with_person_boxes(chain, [boxes])
+    summary = run_image_to_3d(two, path, tmp_path / 'out', keep_pictures=True)
+    assert not summary.failures
+    [frame_json] = read_json(summary.outputs[0].json_path)['frames']
+    people = frame_json['people']
+    assert [p['bbox_score'] for p in people] == pytest.approx([0.9, 0.8])
+    for person, box in zip(people, boxes):
+        assert person['bbox'] == pytest.approx(box[:4])
+        assert np.array(person['keypoints_3d']).shape == (17, 3)
+        # top-down: each person's keypoints are MMPose's for their own box
+        [alone] = inference_topdown(chain.pose2d, image, [box[:4]])
+        np.testing.assert_allclose(person['keypoints_2d'],
+                                   alone.pred_instances.keypoints[0],
+                                   atol=1e-3)
+    assert not np.allclose(people[0]['keypoints_3d'],
+                           people[1]['keypoints_3d'])
+    [frame] = summary.outputs[0].frames
+    assert len(frame.drawn_3d.pred_instances) == 2
+    assert frame.picture.shape == expected_picture_shape(320, 640, panels=2)
+
+
+def test_a_video_keeps_the_first_frames_panel_count(chain, fixture_frames,
+                                                   tmp_path):
+    # MMPose's rule: the first frame's number of people fixes the panels,
+    # so every video frame has one size; later people stay in the JSON
+    image, boxes = two_people_image(fixture_frames, side=160)
+    video_path = tmp_path / 'clip.mp4'
+    writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*'mp4v'),
+                             10, (320, 160))
+    for _ in range(3):
+        writer.write(image)
+    writer.release()
+    counts = [1, 2, 0]
+    two = with_person_boxes(chain, [boxes[:n] for n in counts])
+    summary = run_image_to_3d(two, video_path, tmp_path / 'out',
+                              keep_pictures=True)
+    assert not summary.failures
+    document = read_json(tmp_path / 'out' / 'clip.json')
+    assert [len(f['people']) for f in document['frames']] == counts
+    one_panel = expected_picture_shape(160, 320, panels=1)
+    assert [f.picture.shape for f in summary.outputs[0].frames] == \
+        [one_panel] * 3
+    video = cv2.VideoCapture(str(tmp_path / 'out' / 'clip.mp4'))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    ok, first = video.read()
+    video.release()
+    assert ok and first.shape == one_panel
+    assert chain.lifting.num_instances == -1  # the chain itself is unchanged

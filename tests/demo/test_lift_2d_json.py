@@ -157,12 +157,16 @@ def test_video_predictions_and_bad_files(tmp_path, fixture_poses, capsys):
     (tmp_path / 'broken.json').write_text('{"not": "keypoints"')
     (tmp_path / 'mpii.json').write_text(json.dumps(
         [dict(keypoints=[[1, 2]] * 16, keypoint_scores=[1] * 16)]))
+    (tmp_path / 'no_json').mkdir()
     demo = load_demo_script('lift_2d_json')
     status = demo.main([str(tmp_path / n) for n in (
-        'broken.json', 'clip.json', 'mpii.json')] + [
-        '--layout', 'h36m', '--out-dir', str(tmp_path / 'out')])
+        'broken.json', 'clip.json', 'mpii.json', 'no_json', 'missing.json')]
+        + ['--layout', 'h36m', '--out-dir', str(tmp_path / 'out')])
     assert status == 1
     err = capsys.readouterr().err
+    assert 'no input in folder' in err and 'no_json' in err
+    assert 'input not found' in err and 'missing.json' in err
+    assert '4 input(s) skipped' in err
     assert 'cannot read keypoints JSON' in err and 'broken.json' in err
     assert '16 keypoints per person' in err
     assert 'clip.json frame 2: person 0 not lifted' in err

@@ -65,6 +65,11 @@ class RunSummary:
         self.frames += len(output.frames)
         self.seconds_models += sum(f.seconds_models for f in output.frames)
 
+    def skip(self, path, error: InputError) -> None:
+        """Report an input that cannot be used and count it."""
+        report(f'skipped: {error}')
+        self.failures.append((str(path), str(error)))
+
     def process_each(self, paths, process) -> None:
         """``process(path)`` for each path; an ``InputError`` skips that
         path, reported and counted, and the run goes on."""
@@ -72,8 +77,7 @@ class RunSummary:
             try:
                 output = process(path)
             except InputError as error:
-                report(f'skipped: {error}')
-                self.failures.append((str(path), str(error)))
+                self.skip(path, error)
                 continue
             self.add(output)
 

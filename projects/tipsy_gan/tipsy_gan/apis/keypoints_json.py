@@ -23,8 +23,8 @@ import numpy as np
 
 from .chain import FrameResult
 from .demo_io import (IMAGE_EXTENSIONS, InputError, Output, RunSummary,
-                      json_document, read_image, report, report_frames,
-                      write_json, write_picture)
+                      json_document, list_inputs, read_image, report,
+                      report_frames, write_json, write_picture)
 from .keypoint_conversion import (COCO, H36M, LAYOUT_NAMES,
                                   UnsupportedKeypointLayout,
                                   layout_from_names)
@@ -97,7 +97,7 @@ def read_keypoints_json(path) -> tuple:
     """
     path = Path(path)
     try:
-        document = json.loads(Path(path).read_text())
+        document = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f'cannot read keypoints JSON {path}: {error}')
     if isinstance(document, dict) and 'annotations' in document:
@@ -223,15 +223,11 @@ def run_lift_keypoints(lifting_for, paths, out_dir, layout: str = 'auto',
     summary = RunSummary()
     start = time.perf_counter()
     files = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found = sorted(path.glob('*.json'))
-            if not found:
-                report(f'skipped: no .json file in folder {path}')
-                summary.failures.append((str(path), 'no .json file'))
-            files += found
-        else:
-            files.append(path)
+    for path in paths:
+        try:
+            files += list_inputs(path, extensions={'.json'})
+        except InputError as error:  # a missing path or a folder without JSON
+            summary.skip(path, error)
     summary.process_each(
         files, lambda path: lift_keypoints_file(
             lifting_for, path, out_dir, layout, image_dir, keep_pictures))

@@ -1,12 +1,5 @@
 #!/usr/bin/env bash
 # Distributed training through mmengine: tools/dist_train.sh CONFIG NUM_PROCESSES [train.py args]
-# On CPU, mmengine picks the gloo backend.
-CONFIG=$1
-NPROC=$2
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PY=${PYTHON:-python}
-"$PY" -m torch.distributed.run \
-    --nnodes=1 --node_rank=0 --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$NPROC" --master_port="$PORT" \
-    "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+# On CPU, train.py starts the gloo backend itself.
+TOOLS=$(dirname "$0")
+exec bash "$TOOLS/torchrun.sh" "$2" "$TOOLS/train.py" "$1" "${@:3}"

@@ -93,11 +93,11 @@ class TIPSyStageHook(Hook):
 
     def describe(self, adversarial_epochs):
         first, last = self.epoch_range(adversarial_epochs)
-        if first == last and self.every_n_iters is None:
-            return f'the lifter after epoch {first} ({self.rule!r})'
         if self.every_n_iters is not None:
             return (f'the mean lifter over epochs {first}..{last}, one '
                     f'snapshot every {self.every_n_iters} iterations')
+        if first == last:
+            return f'the lifter after epoch {first} ({self.rule!r})'
         return f'the mean lifter over epochs {first}..{last}'
 
     def before_train(self, runner):

@@ -4,7 +4,11 @@ import pytest
 import torch
 
 from tipsy_gan.core import adversarial_step as step
+from tipsy_gan.core import losses
 from tipsy_gan.core import networks as nw
+from tipsy_gan.core.gan_losses import BCEGANLoss, LeastSquaresGANLoss
+from tipsy_gan.core.geometry import Orthographic, Perspective
+from tipsy_gan.core.priors import FacingPrior, KneeBendPrior
 
 from conftest import make_toy_poses
 
@@ -37,11 +41,20 @@ CONFIGS = {
     'unbatched':
     step.AdversarialConfig(batch_views=False, view_bn_stats=True),
     'all_options':
-    step.AdversarialConfig(projection='perspective',
+    step.AdversarialConfig(projection=Perspective(),
                            renormalize_views=True,
-                           w_knee_prior=1.0,
-                           w_facing_prior=1.0),
+                           priors=(KneeBendPrior(1.0), FacingPrior(0.5))),
+    'least_squares':
+    step.AdversarialConfig(gan_loss=LeastSquaresGANLoss()),
 }
+
+
+def train_one_step(lifter, discriminator, g_opt, d_opt, pose_2d, config=None,
+                   rng=None):
+    return step.adversarial_train_step(lifter, discriminator, pose_2d,
+                                       config or step.AdversarialConfig(),
+                                       step.OptimizerStep(g_opt),
+                                       step.OptimizerStep(d_opt), rng)
 
 
 @pytest.mark.parametrize('config', CONFIGS.values(), ids=CONFIGS.keys())
@@ -52,21 +65,23 @@ def test_a_few_iterations_run_and_update_both_networks(config, lifter_cls):
     pose_2d = make_toy_poses(64)[0].float()
     rng = torch.Generator().manual_seed(0)
     for _ in range(3):
-        logs = step.train_one_step(lifter, discriminator, g_opt, d_opt,
-                                   pose_2d, config, rng)
+        logs = train_one_step(lifter, discriminator, g_opt, d_opt, pose_2d,
+                              config, rng)
     assert all(torch.isfinite(v).all() for v in logs.values()), logs
     assert all(not v.requires_grad for v in logs.values())
     parts = list(lifter.parts)
     for key in [
-            'd_loss', 'd_real', 'd_fake', 'd_real_prob', 'd_fake_prob',
+            'd_loss', 'd_real', 'd_fake', 'd_real_score', 'd_fake_score',
             'g_loss', 'g_adversarial', 'g_depth_abs'
     ] + [
             f'g_{kind}_{p}' for p in parts
             for kind in ('reprojection', 'ninety', 'total')
     ]:
         assert key in logs
+    priors = sum(prior.weight * logs[f'g_{prior.name}']
+                 for prior in config.priors)
     assert torch.allclose(logs['g_loss'],
-                          sum(logs[f'g_total_{p}'] for p in parts),
+                          sum(logs[f'g_total_{p}'] for p in parts) + priors,
                           rtol=1e-5)
     changed = _changed(lifter, lifter_before, buffers=False)
     if lifter_cls is nw.PartSplitLifter:
@@ -86,7 +101,7 @@ def test_discriminator_update_leaves_the_lifter_alone_and_vice_versa():
 
     lifter_before, d_before = _state(lifter), _state(discriminator)
     d_out = step.discriminator_losses(discriminator, pose_2d, views.fake_2d,
-                                      config, rng)
+                                      config.gan_loss, rng)
     d_opt.zero_grad()
     d_out['loss'].backward()
     assert all(p.grad is None for p in lifter.parameters())
@@ -95,7 +110,8 @@ def test_discriminator_update_leaves_the_lifter_alone_and_vice_versa():
     assert _changed(discriminator, d_before)
 
     d_before = _state(discriminator)
-    g_out = step.generator_losses(lifter, discriminator, views, config)
+    g_out = step.generator_losses(lifter.parts, discriminator, views,
+                                  config)
     g_opt.zero_grad()
     d_opt.zero_grad(set_to_none=True)
     g_out['loss'].backward()
@@ -105,24 +121,181 @@ def test_discriminator_update_leaves_the_lifter_alone_and_vice_versa():
     assert _changed(lifter, lifter_before, buffers=False)
 
 
-def test_callables_work_as_optimisers():
-    """mmengine style: the step hands each loss to e.g. update_params."""
+def test_optim_wrapper_protocol_is_what_the_step_uses():
+    """mmengine style: each loss goes to update_params, each forward runs in
+    optim_context of the network it trains; D steps before G."""
     lifter, discriminator, g_opt, d_opt = _setup(width=16)
     seen = []
 
-    def update(optimizer):
+    class Wrapper(step.OptimizerStep):
 
-        def apply(loss):
-            seen.append(loss)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        def __init__(self, name, optimizer):
+            super().__init__(optimizer)
+            self.name = name
 
-        return apply
+        def update_params(self, loss):
+            seen.append(('update', self.name, loss.requires_grad))
+            super().update_params(loss)
 
-    step.train_one_step(lifter, discriminator, update(g_opt), update(d_opt),
-                        make_toy_poses(32)[0].float())
-    assert len(seen) == 2 and all(s.requires_grad for s in seen)
+        def optim_context(self, module):
+            seen.append(('context', self.name, module is lifter))
+            return super().optim_context(module)
+
+    step.adversarial_train_step(lifter, discriminator,
+                                make_toy_poses(32)[0].float(),
+                                step.AdversarialConfig(),
+                                Wrapper('g', g_opt), Wrapper('d', d_opt))
+    assert seen == [('context', 'g', True), ('context', 'd', False),
+                    ('update', 'd', True), ('context', 'g', True),
+                    ('update', 'g', True)]
+
+
+def _routed(depth, parts, owner):
+    keep = torch.zeros(depth.shape[1], dtype=torch.bool)
+    keep[list(parts[owner])] = True
+    return torch.where(keep, depth, depth.detach())
+
+
+@pytest.mark.parametrize('lifter_kind', ['two_parts', 'three_parts', 'solo'])
+def test_backpropagated_total_is_the_sum_of_the_part_losses(lifter_kind):
+    """Eqs. 7-8 exactly, in float64: the value and every generator's gradient
+    of the backpropagated 'loss' equal those of Σ_p generator_part_loss, with
+    L_adv for part p computed by its own pass of D through part p's depths
+    only (no gradient split), plus the weighted priors."""
+    torch.manual_seed(0)
+    if lifter_kind == 'solo':
+        lifter = nw.SoloLifter(width=16)
+        weights = {'pose': 0.13}
+    elif lifter_kind == 'two_parts':
+        lifter = nw.PartSplitLifter(width=16)
+        weights = {'legs': 0.05, 'torso': 0.08}
+    else:
+        lifter = nw.PartSplitLifter(width=16, parts=THREE_PARTS)
+        weights = {'arms': 0.04, 'torso': 0.03, 'legs': 0.05}
+    lifter = lifter.double().train()
+    discriminator = nw.PoseDiscriminator(width=16).double().train()
+    config = step.AdversarialConfig(
+        w_adversarial=weights, projection=Perspective(4.0),
+        renormalize_views=True, priors=(KneeBendPrior(0.7), FacingPrior(0.3)))
+    pose_2d = make_toy_poses(32)[0]
+    views = step.lift_views(lifter, pose_2d, config,
+                            torch.Generator().manual_seed(3))
+    out = step.generator_losses(lifter.parts, discriminator, views, config)
+
+    parts, camera = lifter.parts, config.projection
+    reprojection = losses.reprojection_consistency_loss(
+        views.pose_2d, views.cycled_2d, parts)
+    ninety = losses.ninety_degree_consistency_loss(
+        views.pose_3d, views.depth_from_clockwise_view,
+        views.depth_from_anticlockwise_view, views.depth_from_half_turn_view,
+        parts)
+    reference = 0
+    for name in parts:
+        depth = _routed(views.depth, parts, name)
+        fake = step.renormalised(
+            camera.project(step.rotate(camera.back_project(pose_2d, depth),
+                                       views.rotation)), views.view_scale)
+        adversarial = BCEGANLoss().generator_term(discriminator(fake))
+        reference = reference + losses.generator_part_loss(
+            adversarial, reprojection[name], ninety[name], weights[name])
+    for prior in config.priors:
+        owners = step.parts_owning(parts, prior.joints)
+        keep = torch.zeros(16, dtype=torch.bool)
+        for name in owners:
+            keep[list(parts[name])] = True
+        depth = torch.where(keep, views.depth, views.depth.detach())
+        reference = reference + prior.weight * prior(
+            camera.back_project(pose_2d, depth))
+
+    assert torch.allclose(out['loss'], reference, rtol=1e-12)
+    got = torch.autograd.grad(out['loss'], list(lifter.parameters()),
+                              retain_graph=True)
+    want = torch.autograd.grad(reference, list(lifter.parameters()))
+    for (name, _), g, w in zip(lifter.named_parameters(), got, want):
+        assert torch.allclose(g, w, rtol=1e-9, atol=1e-12), name
+    assert torch.allclose(out['loss'],
+                          sum(out[f'g_total_{p}'] for p in parts) +
+                          sum(p.weight * out[f'g_{p.name}']
+                              for p in config.priors), rtol=1e-12)
+
+
+THREE_PARTS = {
+    'arms': ('left_shoulder', 'left_elbow', 'left_wrist', 'right_shoulder',
+             'right_elbow', 'right_wrist'),
+    'torso': ('spine', 'thorax', 'neck_base', 'head'),
+    'legs': ('right_hip', 'right_knee', 'right_foot', 'left_hip', 'left_knee',
+             'left_foot'),
+}
+
+
+def _generators_reached(lifter, prior):
+    discriminator = nw.PoseDiscriminator(width=16).train()
+    config = step.AdversarialConfig(w_adversarial=dict.fromkeys(
+        lifter.parts, 0.0), w_reprojection=0.0, w_ninety=0.0, priors=(prior, ))
+    views = step.lift_views(lifter, make_toy_poses(32)[0].float(), config)
+    lifter.zero_grad(set_to_none=True)
+    step.generator_losses(lifter.parts, discriminator, views,
+                          config)['loss'].backward()
+    return {
+        name
+        for name, g in lifter.generators.items()
+        if any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in g.parameters())
+    }
+
+
+def test_priors_reach_every_generator_that_owns_their_joints():
+    """A third part needs no code: the facing prior reads shoulders and hips;
+    by default it acts on the shoulders (arms), and declaring a hip as well
+    makes it reach the legs too. The torso owns neither."""
+    torch.manual_seed(0)
+    lifter = nw.PartSplitLifter(width=16, parts=THREE_PARTS).train()
+    default = FacingPrior(1.0)
+    assert step.parts_owning(lifter.parts, default.joints) == ['arms']
+    assert _generators_reached(lifter, default) == {'arms'}
+    both = FacingPrior(1.0, joints=('left_shoulder', 'right_hip'))
+    assert step.parts_owning(lifter.parts, both.joints) == ['arms', 'legs']
+    assert _generators_reached(lifter, both) == {'arms', 'legs'}
+
+
+def test_gan_losses():
+    real = torch.tensor([2.0, -1.0, 0.5])
+    fake = torch.tensor([-3.0, 0.0, 1.0])
+    paper = BCEGANLoss()
+    assert paper.flip_prob == 0.05 and paper.real_label == 1.0
+    r, f = BCEGANLoss(flip_prob=0.0).discriminator_terms(real, fake)
+    assert torch.allclose(r, torch.nn.functional.softplus(-real).mean())
+    assert torch.allclose(f, torch.nn.functional.softplus(fake).mean())
+    # the authors' code: real label 0.8
+    r, _ = BCEGANLoss(flip_prob=0.0, real_label=0.8).discriminator_terms(
+        real, fake)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    assert torch.allclose(r, bce(real, torch.full_like(real, 0.8)))
+    assert torch.allclose(paper.score(real), torch.sigmoid(real))
+    ls = LeastSquaresGANLoss()
+    r, f = ls.discriminator_terms(real, fake)
+    assert torch.allclose(r, 0.5 * ((real - 1)**2).mean())
+    assert torch.allclose(f, 0.5 * (fake**2).mean())
+    assert torch.allclose(ls.generator_term(fake), 0.5 * ((fake - 1)**2).mean())
+    assert torch.equal(ls.score(real), real)
+
+
+def test_flip_rate_of_the_authors_variant():
+    rng = torch.Generator().manual_seed(0)
+    logits = torch.zeros(200_000)
+    real, fake = losses.gan_labels(logits, logits, 0.1, rng, 0.8)
+    assert abs(float((real == 0.8).float().mean()) - 0.9) < 0.005
+    assert abs(float((fake == 1.0).float().mean()) - 0.1) < 0.005
+
+
+def test_orthographic_and_perspective_are_interchangeable_objects():
+    xy = make_toy_poses(8)[0].float()
+    z = torch.linspace(-0.5, 0.5, 16).expand(8, 16)
+    for camera in (Orthographic(), Perspective(3.0)):
+        assert torch.allclose(camera.project(camera.back_project(xy, z)), xy,
+                              atol=1e-6)
+    assert not torch.allclose(Perspective(3.0).back_project(xy, z),
+                              Orthographic().back_project(xy, z))
 
 
 def test_same_seed_same_losses():
@@ -132,8 +305,8 @@ def test_same_seed_same_losses():
         lifter, discriminator, g_opt, d_opt = _setup()
         rng = torch.Generator().manual_seed(4)
         runs.append([
-            step.train_one_step(lifter, discriminator, g_opt, d_opt, pose_2d,
-                                None, rng) for _ in range(2)
+            train_one_step(lifter, discriminator, g_opt, d_opt, pose_2d,
+                           None, rng) for _ in range(2)
         ])
     for a, b in zip(*runs):
         assert all(torch.equal(a[k], b[k]) for k in a)
@@ -148,8 +321,8 @@ def test_batched_and_separate_view_passes_agree_in_eval_mode():
         config = step.AdversarialConfig(batch_views=batch_views)
         views = step.lift_views(lifter, pose_2d, config,
                                 torch.Generator().manual_seed(0))
-        outs.append(step.generator_losses(lifter, discriminator, views,
-                                          config))
+        outs.append(step.generator_losses(lifter.parts, discriminator,
+                                          views, config))
     for k in outs[0]:
         assert torch.allclose(outs[0][k], outs[1][k], rtol=1e-5, atol=1e-7), k
 
@@ -213,6 +386,8 @@ def test_algorithm_modules_import_neither_mmcv_nor_mmpose():
         'import tipsy_gan.core.geometry, tipsy_gan.core.networks\n'
         'import tipsy_gan.core.losses, tipsy_gan.core.adversarial_step\n'
         'import tipsy_gan.core.distillation, tipsy_gan.core.depth_flip\n'
+        'import tipsy_gan.core.gan_losses, tipsy_gan.core.priors\n'
+        'import tipsy_gan.core.inputs\n'
         'bad = sorted(m for m in sys.modules\n'
         '             if m.split(".")[0] in ("mmcv", "mmpose", "mmengine"))\n'
         'assert not bad, bad\n')

@@ -4,6 +4,13 @@ import torch
 
 from tipsy_gan.core import distillation, losses
 from tipsy_gan.core import networks as nw
+from tipsy_gan.core.adversarial_step import OptimizerStep
+
+
+def _step(student, teacher, optimizer, pose_2d):
+    out = distillation.distillation_train_step(student, teacher, pose_2d,
+                                               OptimizerStep(optimizer))
+    return {'loss': out['s_loss']}
 
 
 def test_distillation_step_trains_the_student_on_the_frozen_teacher():
@@ -16,7 +23,7 @@ def test_distillation_step_trains_the_student_on_the_frozen_teacher():
     student_before = copy.deepcopy(student.state_dict())
     pose_2d = torch.rand(64, 16, 2) * 2 - 1
 
-    out = distillation.distillation_step(student, teacher, optimizer, pose_2d)
+    out = _step(student, teacher, optimizer, pose_2d)
 
     assert teacher.training  # mode restored
     for name, value in teacher.state_dict().items():
@@ -42,9 +49,9 @@ def test_distillation_reduces_the_loss():
     student = nw.ResidualLifter(16, 16, width=64)
     optimizer = torch.optim.Adam(student.parameters(), 1e-3)
     pose_2d = torch.rand(128, 16, 2) * 2 - 1
-    first = distillation.distillation_step(student, teacher, optimizer,
+    first = _step(student, teacher, optimizer,
                                            pose_2d)['loss']
     for _ in range(30):
-        last = distillation.distillation_step(student, teacher, optimizer,
+        last = _step(student, teacher, optimizer,
                                               pose_2d)['loss']
     assert last < 0.5 * first

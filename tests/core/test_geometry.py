@@ -66,8 +66,8 @@ def test_rotate_matches_matrix_times_column_vector():
 
 def test_orthographic_projection_drops_depth():
     points = torch.randn(3, 16, 3)
-    assert torch.equal(geometry.project_orthographic(points), points[..., :2])
-    assert torch.equal(geometry.project(points), points[..., :2])
+    assert torch.equal(geometry.Orthographic().project(points),
+                       points[..., :2])
 
 
 def test_lift_to_3d_concatenates():
@@ -102,11 +102,11 @@ def test_perspective_keeps_root_depth_joints_and_converges_to_orthographic():
     xy = torch.rand(8, 16, 2, dtype=torch.float64) * 2 - 1
     z = torch.rand(8, 16, dtype=torch.float64) * 2 - 1
     flat = geometry.lift_to_3d(xy, torch.zeros_like(z))
-    assert torch.allclose(geometry.project_perspective(flat, 10.0), xy)
+    assert torch.allclose(geometry.Perspective(10.0).project(flat), xy)
     errors = []
     for offset in (10.0, 100.0, 1000.0):
-        projected = geometry.project_perspective(geometry.lift_to_3d(xy, z),
-                                                 offset)
+        projected = geometry.Perspective(offset).project(
+            geometry.lift_to_3d(xy, z))
         errors.append(float((projected - xy).abs().max()))
     # Relative error about |z| / d: at most 1/(d − 1) for |z|, |xy| ≤ 1.
     assert errors[0] < 1 / 9 and errors[2] < 1.01e-3
@@ -116,20 +116,17 @@ def test_perspective_keeps_root_depth_joints_and_converges_to_orthographic():
 def test_perspective_back_projection_round_trip():
     xy = torch.randn(8, 16, 2, dtype=torch.float64)
     z = torch.rand(8, 16, dtype=torch.float64) * 2 - 1
-    points = geometry.lift(xy, z, projection='perspective', depth_offset=5.0)
+    camera = geometry.Perspective(5.0)
+    points = camera.back_project(xy, z)
     assert torch.equal(points[..., 2], z)
-    assert torch.allclose(geometry.project(points,
-                                           projection='perspective',
-                                           depth_offset=5.0),
-                          xy,
-                          atol=1e-12)
+    assert torch.allclose(camera.project(points), xy, atol=1e-12)
     # Farther joints need a larger 3D extent to cover the same 2D.
     assert torch.all((points[..., 0].abs() > xy[..., 0].abs()) == (z > 0))
 
 
-def test_unknown_projection_is_an_error():
-    with pytest.raises(ValueError):
-        geometry.project(torch.zeros(1, 2, 3), projection='fisheye')
+def test_a_camera_behind_the_root_is_an_error():
+    with pytest.raises(ValueError, match='depth_offset'):
+        geometry.Perspective(0.0)
 
 
 def test_max_abs_scale_normalises_to_unit_peak():

@@ -6,6 +6,7 @@ import torch
 from tipsy_gan.core import adversarial_step as step
 from tipsy_gan.core import geometry, losses
 from tipsy_gan.core import networks as nw
+from tipsy_gan.core.priors import FacingPrior, KneeBendPrior
 
 from conftest import ConstantLifter, OracleLifter, make_toy_poses
 
@@ -99,8 +100,7 @@ CONFIGS = {
     'unbatched':
     step.AdversarialConfig(batch_views=False),
     'perspective_renormalized':
-    step.AdversarialConfig(projection='perspective',
-                           depth_offset=3.0,
+    step.AdversarialConfig(projection=geometry.Perspective(3.0),
                            renormalize_views=True),
 }
 
@@ -128,13 +128,13 @@ def test_adversarial_gradient_is_weighted_per_part(toy_poses):
     pose_2d = toy_poses[0]
     views = step.lift_views(lifter, pose_2d, config,
                             torch.Generator().manual_seed(0))
-    out = step.generator_losses(lifter, discriminator, views, config)
+    out = step.generator_losses(lifter.parts, discriminator, views, config)
     legs = list(lifter.generators['legs'].parameters())
     torso = list(lifter.generators['torso'].parameters())
     got = torch.autograd.grad(out['loss'], legs + torso, retain_graph=True)
     # Reference: the plain L_adv on the same fake poses, weighted per part.
     adversarial = losses.adversarial_generator_loss(
-        discriminator(views.fake_2d).logits)
+        discriminator(views.fake_2d))
     assert torch.allclose(adversarial, out['g_adversarial'])
     want_legs = torch.autograd.grad(0.05 * adversarial,
                                     legs,
@@ -149,8 +149,8 @@ def test_adversarial_gradient_is_weighted_per_part(toy_poses):
 
 
 @pytest.mark.parametrize('prior, owner, other', [
-    ('w_knee_prior', 'legs', 'torso'),
-    ('w_facing_prior', 'torso', 'legs'),
+    (KneeBendPrior, 'legs', 'torso'),
+    (FacingPrior, 'torso', 'legs'),
 ])
 def test_priors_reach_only_the_generator_they_belong_to(prior, owner, other):
     torch.manual_seed(0)
@@ -161,11 +161,11 @@ def test_priors_reach_only_the_generator_they_belong_to(prior, owner, other):
     },
                                     w_reprojection=0.0,
                                     w_ninety=0.0,
-                                    **{prior: 1.0})
+                                    priors=(prior(1.0), ))
     # Random 2D: the untrained lifter violates both priors somewhere.
     pose_2d = torch.rand(64, 16, 2) * 2 - 1
     views = step.lift_views(lifter, pose_2d, config)
-    out = step.generator_losses(lifter, None, views, config)
+    out = step.generator_losses(lifter.parts, None, views, config)
     assert out['loss'] > 0
     out['loss'].backward()
     assert _is_zero(_grads(lifter.generators[other]))
@@ -187,9 +187,9 @@ class Mirrored(torch.nn.Module):
 def _all_losses(lifter, discriminator, pose_2d, rotation, config):
     views = step.lift_views(lifter, pose_2d, config, rotation=rotation)
     d_out = step.discriminator_losses(discriminator, pose_2d, views.fake_2d,
-                                      config,
+                                      config.gan_loss,
                                       torch.Generator().manual_seed(7))
-    g_out = step.generator_losses(lifter, discriminator, views, config)
+    g_out = step.generator_losses(lifter.parts, discriminator, views, config)
     return {**{'d_' + k: v for k, v in d_out.items()}, **g_out}
 
 
@@ -208,7 +208,9 @@ def test_depth_flip_is_an_exact_symmetry_only_under_orthographic_projection(
                                         torch.Generator().manual_seed(3),
                                         dtype=torch.float64)
     mirror = torch.diag(torch.tensor([1.0, 1.0, -1.0], dtype=torch.float64))
-    config = step.AdversarialConfig(projection=projection, depth_offset=3.0)
+    config = step.AdversarialConfig(projection=(
+        geometry.Orthographic() if projection == 'orthographic' else
+        geometry.Perspective(3.0)))
     plain = _all_losses(lifter, discriminator, pose_2d, rotation, config)
     flipped = _all_losses(Mirrored(lifter), discriminator, pose_2d,
                           mirror @ rotation @ mirror, config)
@@ -240,13 +242,14 @@ def test_discriminator_loss_floor_with_label_flips():
     # With 5 % flips the best D says 0.95 / 0.05; its loss is 2 H(0.05).
     n = 200_000
     logit = math.log(0.95 / 0.05)
-    value = losses.discriminator_loss(torch.full((n, ), logit),
-                                      torch.full((n, ), -logit), 0.05,
-                                      torch.Generator().manual_seed(0))
+    value = sum(losses.discriminator_loss_terms(
+        torch.full((n, ), logit), torch.full((n, ), -logit), 0.05,
+        torch.Generator().manual_seed(0)))
     entropy = -(0.05 * math.log(0.05) + 0.95 * math.log(0.95))
     assert abs(float(value) - 2 * entropy) < 0.01
-    no_flip = losses.discriminator_loss(torch.full((4, ), 20.0),
-                                        torch.full((4, ), -20.0), 0.0)
+    no_flip = sum(losses.discriminator_loss_terms(torch.full((4, ), 20.0),
+                                                  torch.full((4, ), -20.0),
+                                                  0.0))
     assert float(no_flip) < 1e-8
 
 

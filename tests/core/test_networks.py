@@ -21,8 +21,7 @@ def test_output_shapes(pose_2d):
     assert nw.ResidualLifter(6, 3, width=32)(pose_2d[:, :6]).shape == (32, 3)
     assert nw.SoloLifter(width=32)(pose_2d).shape == (32, 16)
     assert nw.PartSplitLifter(width=32)(pose_2d).shape == (32, 16)
-    out = nw.PoseDiscriminator(width=32)(pose_2d)
-    assert out.probability.shape == out.logits.shape == (32, )
+    assert nw.PoseDiscriminator(width=32)(pose_2d).shape == (32, )
 
 
 def test_generator_output_is_tanh_bounded(pose_2d):
@@ -32,10 +31,14 @@ def test_generator_output_is_tanh_bounded(pose_2d):
     assert depth.abs().max() > 0.9
 
 
-def test_discriminator_is_a_sigmoid_of_its_logits(pose_2d):
-    out = nw.PoseDiscriminator(width=32)(pose_2d)
-    assert torch.all((out.probability > 0) & (out.probability < 1))
-    assert torch.allclose(out.probability, torch.sigmoid(out.logits))
+def test_discriminator_gives_raw_logits_and_takes_dropout(pose_2d):
+    torch.manual_seed(0)
+    plain = nw.PoseDiscriminator(width=32)
+    out = plain(100 * pose_2d)
+    assert out.abs().max() > 1  # no final sigmoid
+    dropped = nw.PoseDiscriminator(width=32, dropout=0.5).train()
+    assert sum(isinstance(m, torch.nn.Dropout) for m in dropped.modules()) == 7
+    assert not torch.equal(dropped(pose_2d), dropped(pose_2d))
 
 
 def test_part_positions_follow_the_skeleton():
@@ -48,8 +51,23 @@ def test_part_positions_follow_the_skeleton():
     }
     assert lifter.generators['legs'].net.stem[0].in_features == 12
     assert lifter.generators['torso'].net.stem[0].in_features == 20
-    with pytest.raises(ValueError):
-        nw.PartSplitLifter(width=32, parts={'a': (0, 1), 'b': (1, 2)})
+    with pytest.raises(ValueError, match='exactly once'):
+        nw.PartSplitLifter(width=32, parts={'a': (1, 2), 'b': (2, 3)})
+    with pytest.raises(ValueError, match='root'):
+        nw.PartSplitLifter(width=32, parts={'a': range(0, 17)})
+
+
+def test_any_part_split_by_joint_names():
+    three = nw.PartSplitLifter(width=16, parts={
+        'arms': ('left_shoulder', 'left_elbow', 'left_wrist',
+                 'right_shoulder', 'right_elbow', 'right_wrist'),
+        'torso': ('spine', 'thorax', 'neck_base', 'head'),
+        'legs': (1, 2, 3, 4, 5, 6),
+    })
+    assert three.parts == {'arms': (10, 11, 12, 13, 14, 15),
+                           'torso': (6, 7, 8, 9),
+                           'legs': (0, 1, 2, 3, 4, 5)}
+    assert three(torch.rand(4, 16, 2)).shape == (4, 16)
 
 
 @pytest.mark.parametrize('changed, unchanged', [

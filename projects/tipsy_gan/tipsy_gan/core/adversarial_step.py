@@ -1,18 +1,20 @@
 """One adversarial training iteration of §3 (fig. 1), in plain PyTorch.
 
-The iteration is split so that an mmengine model and a plain-torch loop can
-share it:
+``adversarial_train_step`` is the only implementation of the iteration; the
+mmengine model (``TIPSyGAN.train_step``) and plain-torch loops both call it::
 
-    views = lift_views(lifter, pose_2d, config, rng)           # G forward
-    d = discriminator_losses(discriminator, pose_2d, views.fake_2d, config, rng)
-    ...step D on d['loss']...
-    g = generator_losses(lifter, discriminator, views, config)
-    ...step G on g['loss']...
+    views = lift_views(lifter, Y, config, rng)          # G(Y), R, P, views
+    d = discriminator_losses(D, Y, views.fake_2d, config.gan_loss, rng)
+    step D on d['loss']                                 # eq. 5 for D
+    g = generator_losses(lifter.parts, D, views, config)
+    step G on g['loss'] = Σ_p L_p + Σ_k priors_k        # eqs. 7–8
 
+The optimisers are anything with mmengine's ``OptimWrapper`` protocol
+(``update_params(loss)`` and ``optim_context(module)``): an
+``OptimWrapperDict`` entry, or ``OptimizerStep`` around a torch optimiser.
 ``rng`` is a ``torch.Generator`` (or None for the global one) that draws the
-rotations and the label flips. ``train_one_step`` does exactly this with two
-optimisers. Every function
-returns tensors (no ``.item()``), so nothing waits for the device.
+rotations and the label flips. Every function returns tensors (no
+``.item()``), so nothing waits for the device.
 
 Loss dictionaries hold the total under 'loss' and the components under names
 without the substring 'loss' (mmengine's ``parse_losses`` sums every key that
@@ -21,33 +23,33 @@ contains it, which would count the components twice).
 Design choices (see ``AdversarialConfig``):
 
 * Adversarial weights per generator (eqs. 7–8). The part generators share one
-  adversarial loss with different weights. Their parameters are disjoint and
-  each drives only its own joints' depths, so one backward of
-  Σ_p L_p is exact if the adversarial term's gradient reaching part p's depths
-  is scaled by w_p / Σ_q w_q while its value is multiplied by Σ_q w_q; the
-  leg net then gets w1 ∂L_adv/∂θ_L and the torso net w4 ∂L_adv/∂θ_T.
+  adversarial loss L_adv with different weights w_p. Their parameters are
+  disjoint and each drives only its own joints' depths, so the backward of
+  Σ_p w_p L_adv gives part p exactly w_p ∂L_adv/∂θ_p when the gradient that
+  reaches part p's depths is scaled by w_p / Σ_q w_q
+  (``split_adversarial_gradient``): one pass of D serves every part.
 * Batched views. The re-lift of the rotated view and the three 90° views all
   depend only on the first prediction, so with ``batch_views`` they go through
   the lifter as one batch of 4B. In train mode BatchNorm then normalises them
   with the statistics of that mixture of views rather than of each view alone
-  (four separate passes, ``batch_views=False``). The mixture is closer to
-  the all-azimuth distribution the lifter must handle, and it is one kernel
-  launch per layer instead of four.
+  (four separate passes, ``batch_views=False``).
 * BN running statistics. By default only the pass on the real 2D updates the
   running statistics (``view_bn_stats=False``); the synthetic views and the
   discriminator's pass in the generator step use batch statistics but leave
-  the buffers alone. At test time the lifter sees real 2D only, and with
-  updates from every pass the buffers would follow whichever view ran last.
+  the buffers alone. At test time the lifter sees real 2D only.
 """
+import contextlib
 import dataclasses
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Sequence
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
-from . import depth_flip, losses
-from .geometry import (MAX_AZIMUTH, MAX_ELEVATION, invert_rotation, lift,
-                       max_abs_scale, project, random_rotation, rotate,
-                       rotate_quarter_turns_about_y)
+from . import losses
+from .gan_losses import BCEGANLoss
+from .geometry import (MAX_AZIMUTH, MAX_ELEVATION, Orthographic,
+                       invert_rotation, max_abs_scale, random_rotation,
+                       rotate, rotate_quarter_turns_about_y)
 from .networks import frozen, no_bn_stat_updates
 
 # Quarter turns about y of the three 90° constraints, in the order of eqs. 2–4.
@@ -56,17 +58,23 @@ NINETY_DEGREE_TURNS = (1, 3, 2)
 
 @dataclasses.dataclass
 class AdversarialConfig:
-    """Weights and options of the adversarial stage; defaults: the paper."""
+    """Weights and options of the adversarial stage; defaults: the paper.
+
+    ``projection``, ``gan_loss`` and ``priors`` are objects (the models build
+    them from config through the registry); the rest are plain numbers.
+    """
 
     # w1 / w4 (eqs. 7–8) keyed by part name; None → PAPER_ADVERSARIAL_WEIGHTS
     # (legs 0.05, torso 0.08, solo 'pose' 0.13 = w1 + w4).
     w_adversarial: Optional[Mapping[str, float]] = None
     w_reprojection: float = losses.PAPER_REPROJECTION_WEIGHT  # w2
     w_ninety: float = losses.PAPER_NINETY_WEIGHT  # w3
-    label_flip_prob: float = losses.PAPER_LABEL_FLIP_PROB
-    # P: 'orthographic' (paper) or 'perspective' (root at depth_offset).
-    projection: str = 'orthographic'
-    depth_offset: float = 10.0
+    # P of §3.2: geometry.Orthographic() (the paper) or Perspective(d).
+    projection: object = dataclasses.field(default_factory=Orthographic)
+    # Eq. 5's objective: BCE with 5 % label flips (the paper).
+    gan_loss: object = dataclasses.field(default_factory=BCEGANLoss)
+    # Extra label-free loss terms (core.priors), none in the paper.
+    priors: Sequence[object] = ()
     max_azimuth: float = MAX_AZIMUTH
     max_elevation: float = MAX_ELEVATION
     batch_views: bool = True
@@ -78,9 +86,6 @@ class AdversarialConfig:
     # Exact under orthographic projection (depth scales with the pose); an
     # approximation under perspective, where the offset d does not scale.
     renormalize_views: bool = False
-    # Label-free priors against the depth flip (not in the paper).
-    w_knee_prior: float = 0.0
-    w_facing_prior: float = 0.0
 
     def adversarial_weight(self, part):
         weights = (losses.PAPER_ADVERSARIAL_WEIGHTS
@@ -109,10 +114,22 @@ class LiftedViews:
     depth_from_half_turn_view: torch.Tensor  # eq. 4's G(−x, y)
 
 
-def _view_scale(view_2d, config):
+def unwrap(module):
+    """The module inside a (Distributed)DataParallel wrapper."""
+    return module.module if isinstance(module, DistributedDataParallel) \
+        else module
+
+
+def view_scale(view_2d, config):
+    """The factor that renormalises a synthetic view (None when off)."""
     if not config.renormalize_views:
         return None
     return max_abs_scale(view_2d).detach()
+
+
+def renormalised(view_2d, scale):
+    """The view as the lifter and D see it: times its renormalising factor."""
+    return view_2d if scale is None else view_2d * scale
 
 
 def _lift_batch(lifter, inputs, config):
@@ -128,22 +145,22 @@ def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
     ``rotation`` (B, 3, 3) replaces the random R when given (tests).
     """
     config = config or AdversarialConfig()
-    proj = dict(projection=config.projection, depth_offset=config.depth_offset)
+    camera = config.projection
     batch_size = pose_2d.shape[0]
     depth = lifter(pose_2d)
-    pose_3d = lift(pose_2d, depth, **proj)
+    pose_3d = camera.back_project(pose_2d, depth)
     if rotation is None:
         rotation = random_rotation(batch_size, rng, pose_2d.device,
                                    pose_2d.dtype, config.max_azimuth,
                                    config.max_elevation)
 
-    views = [project(rotate(pose_3d, rotation), **proj)]
+    views = [camera.project(rotate(pose_3d, rotation))]
     views += [
-        project(rotate_quarter_turns_about_y(pose_3d, turns), **proj)
+        camera.project(rotate_quarter_turns_about_y(pose_3d, turns))
         for turns in NINETY_DEGREE_TURNS
     ]
-    scales = [_view_scale(v, config) for v in views]
-    inputs = [v if s is None else v * s for v, s in zip(views, scales)]
+    scales = [view_scale(v, config) for v in views]
+    inputs = [renormalised(v, s) for v, s in zip(views, scales)]
 
     if config.view_bn_stats:
         view_depths = _lift_batch(lifter, inputs, config)
@@ -156,8 +173,8 @@ def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
         for d, s in zip(view_depths, scales)
     ]
 
-    relifted_3d = lift(views[0], view_depths[0], **proj)
-    cycled_2d = project(rotate(relifted_3d, invert_rotation(rotation)), **proj)
+    relifted_3d = camera.back_project(views[0], view_depths[0])
+    cycled_2d = camera.project(rotate(relifted_3d, invert_rotation(rotation)))
     return LiftedViews(pose_2d=pose_2d,
                        depth=depth,
                        pose_3d=pose_3d,
@@ -170,28 +187,24 @@ def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
                        depth_from_half_turn_view=view_depths[3])
 
 
-def discriminator_losses(discriminator,
-                         real_2d,
-                         fake_2d,
-                         config=None,
+def discriminator_losses(discriminator, real_2d, fake_2d, gan_loss=None,
                          rng=None):
     """Eq. 5 for D, on real Y against detached Ỹ (separate BN batches).
 
-    Returns {'loss', 'd_real', 'd_fake', 'd_real_prob', 'd_fake_prob'};
-    'd_real'/'d_fake' are the two BCE terms (with flipped labels), the probs
-    are D's mean outputs, all but 'loss' detached.
+    Returns {'loss', 'd_real', 'd_fake', 'd_real_score', 'd_fake_score'}:
+    the loss's two terms (with flipped labels) and D's mean outputs as the
+    loss reads them (probabilities for BCE), all but 'loss' detached.
     """
-    config = config or AdversarialConfig()
+    gan_loss = gan_loss or BCEGANLoss()
     real = discriminator(real_2d)
     fake = discriminator(fake_2d.detach())
-    real_term, fake_term = losses.discriminator_loss_terms(
-        real.logits, fake.logits, config.label_flip_prob, rng)
+    real_term, fake_term = gan_loss.discriminator_terms(real, fake, rng)
     return {
         'loss': real_term + fake_term,
         'd_real': real_term.detach(),
         'd_fake': fake_term.detach(),
-        'd_real_prob': real.probability.detach().mean(),
-        'd_fake_prob': fake.probability.detach().mean(),
+        'd_real_score': gan_loss.score(real.detach()).mean(),
+        'd_fake_score': gan_loss.score(fake.detach()).mean(),
     }
 
 
@@ -222,50 +235,55 @@ def _per_position(parts, values, like):
     return _PER_POSITION_CACHE[key]
 
 
-def _routed_pose_3d(views, parts, owner, config):
-    """The lifted pose with the depths of every part but ``owner`` detached,
-    so a loss on it reaches only the owner's generator."""
-    keep = _per_position(parts, {n: float(n == owner)
-                                 for n in parts}, views.depth) > 0
-    depth = torch.where(keep, views.depth, views.depth.detach())
-    return lift(views.pose_2d,
-                depth,
-                projection=config.projection,
-                depth_offset=config.depth_offset)
+def split_adversarial_gradient(depth, parts, weights):
+    """``depth`` whose gradient reaching part p is scaled by w_p / Σ_q w_q.
+
+    With it, one discriminator pass gives L_adv such that the backward of
+    Σ_p w_p L_adv hands part p's generator exactly w_p ∂L_adv/∂θ_p (eqs.
+    7–8): the parts' parameters are disjoint and each part drives only its
+    own depths.
+    """
+    total = sum(weights.values())
+    split = _per_position(parts, {n: w / total for n, w in weights.items()},
+                          depth)
+    return scale_gradient(depth, split)
 
 
-def _prior_losses(parts, views, config):
-    """{part: weighted prior loss} for the optional anti-flip priors."""
-    priors = {name: views.depth.new_zeros(()) for name in parts}
-    logs = {}
-    for weight, loss_fn, joint, label in (
-        (config.w_knee_prior, depth_flip.knee_bend_prior_loss,
-         depth_flip.RIGHT_KNEE, 'knee_prior'),
-        (config.w_facing_prior, depth_flip.shoulder_hip_facing_loss,
-         depth_flip.LEFT_SHOULDER, 'facing_prior'),
-    ):
-        if weight == 0:
-            continue
-        # The prior belongs to the generator that predicts `joint`
-        # (non-root position joint − 1); the other parts' depths are detached.
-        owner = next(n for n, p in parts.items() if joint - 1 in p)
-        value = loss_fn(_routed_pose_3d(views, parts, owner, config))
-        priors[owner] = priors[owner] + weight * value
-        logs[f'g_{label}'] = value.detach()
-    return priors, logs
+def parts_owning(parts, joints):
+    """Names of the parts that predict any of ``joints`` (17-joint indices)."""
+    positions = {j - 1 for j in joints}
+    return [n for n, p in parts.items() if positions & set(p)]
 
 
-def generator_losses(lifter, discriminator, views, config=None):
-    """Eqs. 7–8 for every generator of ``lifter``, summed into 'loss'.
+def prior_terms(priors, parts, views, projection):
+    """{prior name: unweighted value}, each prior on the lifted pose in which
+    only the generators that own one of its joints keep their gradient."""
+    values = {}
+    for prior in priors:
+        owners = set(parts_owning(parts, prior.joints))
+        keep = _per_position(parts, {n: float(n in owners)
+                                     for n in parts}, views.depth) > 0
+        depth = torch.where(keep, views.depth, views.depth.detach())
+        values[prior.name] = prior(projection.back_project(views.pose_2d,
+                                                           depth))
+    return values
+
+
+def generator_losses(parts, discriminator, views, config=None):
+    """Eqs. 7–8 for every generator, plus the priors.
+
+    'loss' = Σ_p ``losses.generator_part_loss`` (L_p = w_p L_adv + w2 L_p2D
+    + w3 L_p90°) + Σ_k weight_k prior_k; this is what is backpropagated.
+    ``parts`` maps each generator to its positions (``lifter.parts``).
 
     Logged per part p: 'g_reprojection_p' (L_p2D), 'g_ninety_p' (L_p90°),
-    'g_total_p' (L_p); shared: 'g_adversarial' (L_adv, non-saturating),
-    'g_depth_abs' (mean |ẑ| on the real batch: a label-free sign of
-    collapse, which inflates depths) and the priors when enabled. D is frozen for the pass (no parameter
-    gradients, no BN buffer updates).
+    'g_total_p' (L_p); shared: 'g_adversarial' (L_adv), 'g_depth_abs' (mean
+    |ẑ| on the real batch: a label-free sign of collapse, which inflates
+    depths) and 'g_<prior name>' per prior. D is frozen for the pass (no
+    parameter gradients, no BN buffer updates).
     """
     config = config or AdversarialConfig()
-    parts = lifter.parts
+    camera = config.projection
     reprojection = losses.reprojection_consistency_loss(
         views.pose_2d, views.cycled_2d, parts)
     ninety = losses.ninety_degree_consistency_loss(
@@ -274,88 +292,81 @@ def generator_losses(lifter, discriminator, views, config=None):
         parts)
 
     weights = {name: config.adversarial_weight(name) for name in parts}
-    total_weight = sum(weights.values())
-    if total_weight > 0:
-        split = _per_position(parts, {
-            n: w / total_weight
-            for n, w in weights.items()
-        }, views.depth)
-        depth = scale_gradient(views.depth, split)
-        proj = dict(projection=config.projection,
-                    depth_offset=config.depth_offset)
-        fake_2d = project(
-            rotate(lift(views.pose_2d, depth, **proj), views.rotation), **proj)
-        if views.view_scale is not None:
-            fake_2d = fake_2d * views.view_scale
+    if sum(weights.values()) > 0:
+        depth = split_adversarial_gradient(views.depth, parts, weights)
+        fake_2d = renormalised(
+            camera.project(
+                rotate(camera.back_project(views.pose_2d, depth),
+                       views.rotation)), views.view_scale)
         with frozen(discriminator):
-            adversarial = losses.adversarial_generator_loss(
-                discriminator(fake_2d).logits)
-        # Value Σ_p w_p L_adv; gradient w_p ∂L_adv/∂θ_p for each part p.
-        shared_adversarial = total_weight * adversarial
+            adversarial = config.gan_loss.generator_term(
+                discriminator(fake_2d))
     else:
         adversarial = views.depth.new_zeros(())
-        shared_adversarial = adversarial
 
-    priors, prior_logs = _prior_losses(parts, views, config)
+    part_losses = {
+        name: losses.generator_part_loss(adversarial, reprojection[name],
+                                         ninety[name], weights[name],
+                                         config.w_reprojection,
+                                         config.w_ninety)
+        for name in parts
+    }
+    priors = prior_terms(config.priors, parts, views, camera)
+    loss = sum(part_losses.values())
+    for prior in config.priors:
+        loss = loss + prior.weight * priors[prior.name]
+
     out = {}
-    loss = shared_adversarial
     for name in parts:
-        loss = loss + (config.w_reprojection * reprojection[name] +
-                       config.w_ninety * ninety[name] + priors[name])
         out[f'g_reprojection_{name}'] = reprojection[name].detach()
         out[f'g_ninety_{name}'] = ninety[name].detach()
-        # L_p of eqs. 7–8 (plus the part's priors); 'loss' equals their sum.
-        out[f'g_total_{name}'] = (losses.generator_part_loss(
-            adversarial, reprojection[name], ninety[name], weights[name],
-            config.w_reprojection, config.w_ninety) + priors[name]).detach()
+        out[f'g_total_{name}'] = part_losses[name].detach()
     out['g_adversarial'] = adversarial.detach()
     out['g_depth_abs'] = views.depth.detach().abs().mean()
-    out.update(prior_logs)
+    out.update({f'g_{k}': v.detach() for k, v in priors.items()})
     out['loss'] = loss
     return out
 
 
-def _apply(optimizer, loss):
-    """Backward and step with an optimiser, or hand the loss to a callable
-    (e.g. mmengine's ``OptimWrapper.update_params``)."""
-    if hasattr(optimizer, 'zero_grad') and hasattr(optimizer, 'step'):
-        optimizer.zero_grad(set_to_none=True)
+class OptimizerStep:
+    """A torch optimiser behind mmengine's ``OptimWrapper`` protocol, for
+    plain-torch loops: ``update_params(loss)`` and ``optim_context(module)``."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def update_params(self, loss):
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-    else:
-        optimizer(loss)
+        self.optimizer.step()
+
+    @contextlib.contextmanager
+    def optim_context(self, module):
+        yield
 
 
-def train_one_step(lifter,
-                   discriminator,
-                   generator_optimizer,
-                   discriminator_optimizer,
-                   pose_2d,
-                   config=None,
-                   rng=None,
-                   generator_steps=1):
-    """One iteration: update D on Y vs Ỹ, then G (``generator_steps`` times).
+def _prefixed(out, prefix):
+    return {(prefix + 'loss' if k == 'loss' else k): v.detach()
+            for k, v in out.items()}
 
-    The optimisers may be ``torch.optim`` optimisers or callables taking the
-    loss. Returns the detached loss dictionaries, D's keys as they are and G's
-    from its last step.
+
+def adversarial_train_step(lifter, discriminator, pose_2d, config,
+                           generator_optim, discriminator_optim, rng=None):
+    """Fig. 1: update D on Y against Ỹ = P R G(Y), then the generators.
+
+    ``lifter`` and ``discriminator`` may be DDP-wrapped; the generator step
+    calls D unwrapped, so its DDP never waits for the gradients a frozen pass
+    does not produce. Returns the detached losses ('d_loss', 'g_loss' and
+    their components).
     """
-    config = config or AdversarialConfig()
-    views = lift_views(lifter, pose_2d, config, rng)
-    d_out = discriminator_losses(discriminator, pose_2d, views.fake_2d, config,
-                                 rng)
-    _apply(discriminator_optimizer, d_out['loss'])
-    for step in range(generator_steps):
-        if step > 0:
-            views = lift_views(lifter, pose_2d, config, rng)
-        g_out = generator_losses(lifter, discriminator, views, config)
-        _apply(generator_optimizer, g_out['loss'])
-    logs = {
-        f'd_{k}' if k == 'loss' else k: v.detach()
-        for k, v in d_out.items()
-    }
-    logs.update({
-        f'g_{k}' if k == 'loss' else k: v.detach()
-        for k, v in g_out.items()
-    })
-    return logs
+    with generator_optim.optim_context(lifter):
+        views = lift_views(lifter, pose_2d, config, rng)
+    with discriminator_optim.optim_context(discriminator):
+        d_out = discriminator_losses(discriminator, pose_2d, views.fake_2d,
+                                     config.gan_loss, rng)
+    discriminator_optim.update_params(d_out['loss'])
+    with generator_optim.optim_context(lifter):
+        g_out = generator_losses(unwrap(lifter).parts, unwrap(discriminator),
+                                 views, config)
+    generator_optim.update_params(g_out['loss'])
+    return {**_prefixed(d_out, 'd_'), **_prefixed(g_out, 'g_')}

@@ -22,10 +22,10 @@ def distillation_losses(student, teacher, pose_2d):
     return {'loss': distillation_loss(student(pose_2d), target)}
 
 
-def distillation_step(student, teacher, optimizer, pose_2d):
-    """One plain-torch distillation update; returns the detached losses."""
-    out = distillation_losses(student, teacher, pose_2d)
-    optimizer.zero_grad(set_to_none=True)
-    out['loss'].backward()
-    optimizer.step()
-    return {k: v.detach() for k, v in out.items()}
+def distillation_train_step(student, teacher, pose_2d, student_optim):
+    """One distillation update (eq. 9) through an ``OptimWrapper``-like
+    ``student_optim`` (``adversarial_step.OptimizerStep`` for torch)."""
+    with student_optim.optim_context(student):
+        out = distillation_losses(student, teacher, pose_2d)
+    student_optim.update_params(out['loss'])
+    return {'s_loss': out['loss'].detach()}

@@ -17,8 +17,6 @@ import torch
 MAX_AZIMUTH = math.pi  # §3.2: azimuth ~ U[-π, π]
 MAX_ELEVATION = math.pi / 18  # §3.2: elevation ~ U[-π/18, π/18]
 
-PROJECTIONS = ('orthographic', 'perspective')
-
 
 def uniform(shape, low, high, rng=None, device=None, dtype=torch.float32):
     """U[low, high) samples drawn with ``rng`` (a ``torch.Generator`` or None
@@ -112,70 +110,64 @@ def rotate_quarter_turns_about_y(points, turns):
 
 
 def lift_to_3d(xy, z):
-    """Orthographic lifting: concatenate 2D (..., J, 2) and depth (..., J)."""
+    """Concatenate 2D (..., J, 2) and depth (..., J) into (..., J, 3)."""
     return torch.cat((xy, z.unsqueeze(-1)), dim=-1)
 
 
-def project_orthographic(points):
-    """Orthographic projection P: drop z."""
-    return points[..., :2]
+class Orthographic:
+    """P of the paper (§3.2): drop z. Its inverse puts the depth beside the
+    2D, so ``back_project(project(p), p_z) == p``."""
+
+    def project(self, points):
+        """(..., J, 3) camera-frame points to (..., J, 2)."""
+        return points[..., :2]
+
+    def back_project(self, xy, z):
+        """The (..., J, 3) points that project to ``xy`` at depths ``z``."""
+        return lift_to_3d(xy, z)
+
+    def __repr__(self):
+        return 'Orthographic()'
 
 
-def perspective_scale(z, depth_offset, min_relative_depth=0.1):
-    """d / (z + d), with z + d clamped at ``min_relative_depth`` × d so a
-    joint behind the camera cannot blow up the projection."""
-    distance = torch.clamp(z + depth_offset,
-                           min=min_relative_depth * depth_offset)
-    return depth_offset / distance
-
-
-def project_perspective(points, depth_offset):
-    """Pinhole projection, the root ``depth_offset`` in front of the camera.
+class Perspective:
+    """Pinhole P with the root ``depth_offset`` in front of the camera
+    (Chen et al. 2019; ElePose), in the units of the normalised pose.
 
     The root-relative pose is shifted to z + d, x and y are divided by the
-    shifted depth (Chen et al. 2019; ElePose) and multiplied by d, so that
+    shifted depth and multiplied by d, so that
 
-        (x, y, z) → (x, y) · d / (z + d).
+        (x, y, z) -> (x, y) * d / (z + d).
 
     The factor d keeps the units of the input 2D: a joint at the root's depth
-    projects to itself, and an unrotated pose with depths |z| ≪ d reprojects to
-    its own 2D up to a relative error |z| / d. As d → ∞ this becomes the
-    orthographic projection. ``depth_offset`` is in the units of the
-    normalised pose (root-relative coordinates in [-1, 1]).
+    projects to itself. As d -> inf this becomes ``Orthographic``. z + d is
+    clamped at ``min_relative_depth`` * d, so a joint behind the camera cannot
+    blow up the projection; both directions use the same clamped factor, so
+    ``back_project`` is always the exact inverse (the true pinhole inverse
+    while z + d > min_relative_depth * d).
     """
-    xy, z = points[..., :2], points[..., 2]
-    return xy * perspective_scale(z, depth_offset).unsqueeze(-1)
 
+    def __init__(self, depth_offset=10.0, min_relative_depth=0.1):
+        if depth_offset <= 0:
+            raise ValueError(f'depth_offset must be > 0, got {depth_offset}')
+        self.depth_offset = float(depth_offset)
+        self.min_relative_depth = float(min_relative_depth)
 
-def back_project_perspective(xy, z, depth_offset):
-    """Inverse of ``project_perspective``: the 3D points that project to ``xy``
-    when they lie at depths ``z`` (relative to the root).
+    def scale(self, z):
+        """d / (z + d), with the clamp."""
+        distance = torch.clamp(z + self.depth_offset,
+                               min=self.min_relative_depth * self.depth_offset)
+        return self.depth_offset / distance
 
-    (x, y), z → (x, y) · (z + d) / d, z. Both directions use the same
-    clamped factor, so the round trip is always exact; it is the true pinhole
-    back-projection while z + d > 0.1 d.
-    """
-    return lift_to_3d(xy / perspective_scale(z, depth_offset).unsqueeze(-1), z)
+    def project(self, points):
+        xy, z = points[..., :2], points[..., 2]
+        return xy * self.scale(z).unsqueeze(-1)
 
+    def back_project(self, xy, z):
+        return lift_to_3d(xy / self.scale(z).unsqueeze(-1), z)
 
-def project(points, projection='orthographic', depth_offset=10.0):
-    """P of the paper: orthographic, or perspective with a depth offset."""
-    if projection == 'orthographic':
-        return project_orthographic(points)
-    if projection == 'perspective':
-        return project_perspective(points, depth_offset)
-    raise ValueError(f'projection must be one of {PROJECTIONS}, '
-                     f'got {projection!r}')
-
-
-def lift(xy, z, projection='orthographic', depth_offset=10.0):
-    """The 3D pose whose projection P is ``xy``, given per-joint depths ``z``."""
-    if projection == 'orthographic':
-        return lift_to_3d(xy, z)
-    if projection == 'perspective':
-        return back_project_perspective(xy, z, depth_offset)
-    raise ValueError(f'projection must be one of {PROJECTIONS}, '
-                     f'got {projection!r}')
+    def __repr__(self):
+        return f'Perspective(depth_offset={self.depth_offset})'
 
 
 def max_abs_scale(pose_2d, eps=1e-6):

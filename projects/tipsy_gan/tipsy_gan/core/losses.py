@@ -118,31 +118,35 @@ def flip_labels(labels, flip_prob, rng=None):
     return torch.where(flip, 1.0 - labels, labels)
 
 
+def gan_labels(real_logits,
+               fake_logits,
+               flip_prob=PAPER_LABEL_FLIP_PROB,
+               rng=None,
+               real_label=1.0):
+    """D's targets for a real and a fake batch: ``real_label`` and 0, each
+    flipped to its complement (1 − label) with probability ``flip_prob``
+    (label flipping, §3.6); real labels are drawn first."""
+    real = torch.full_like(real_logits, real_label)
+    return (flip_labels(real, flip_prob, rng),
+            flip_labels(torch.zeros_like(fake_logits), flip_prob, rng))
+
+
 def discriminator_loss_terms(real_logits,
                              fake_logits,
                              flip_prob=PAPER_LABEL_FLIP_PROB,
-                             rng=None):
-    """The two halves of eq. 5 for D: (BCE(D(Y), 1), BCE(D(Ỹ), 0)), each
-    averaged over the batch, with every label flipped with probability
-    ``flip_prob`` (§3.6)."""
-    real_labels = flip_labels(torch.ones_like(real_logits), flip_prob, rng)
-    fake_labels = flip_labels(torch.zeros_like(fake_logits), flip_prob, rng)
-    return (F.binary_cross_entropy_with_logits(real_logits, real_labels),
-            F.binary_cross_entropy_with_logits(fake_logits, fake_labels))
-
-
-def discriminator_loss(real_logits,
-                       fake_logits,
-                       flip_prob=PAPER_LABEL_FLIP_PROB,
-                       rng=None):
+                             rng=None,
+                             real_label=1.0):
     """Eq. 5 for D: maximise E log D(Y) + E log(1 − D(Ỹ)).
 
-    Minimises BCE(D(Y), 1) + BCE(D(Ỹ), 0) with flipped labels. Its floor with
-    5 % flips is 2 H(0.05) ≈ 0.40 nats, not 0.
+    Returns its two halves, (BCE(D(Y), 1), BCE(D(Ỹ), 0)), each averaged over
+    the batch, with every label flipped with probability ``flip_prob``
+    (§3.6). Their floor with 5 % flips is 2 H(0.05) ≈ 0.40 nats, not 0.
+    ``real_label`` < 1 is one-sided label smoothing (the authors' code).
     """
-    real_term, fake_term = discriminator_loss_terms(real_logits, fake_logits,
-                                                    flip_prob, rng)
-    return real_term + fake_term
+    real_labels, fake_labels = gan_labels(real_logits, fake_logits, flip_prob,
+                                          rng, real_label)
+    return (F.binary_cross_entropy_with_logits(real_logits, real_labels),
+            F.binary_cross_entropy_with_logits(fake_logits, fake_labels))
 
 
 def adversarial_generator_loss(fake_logits):

@@ -13,12 +13,13 @@ Dropout defaults to 0: the adversarial and consistency losses are noisy enough,
 and dropout would make the consistency targets depend on the dropout mask.
 """
 import contextlib
-from typing import Dict, NamedTuple, Tuple
+from typing import Dict, Tuple
 
 import torch
 from torch import nn
 
-from .skeleton import LEG_JOINTS, NON_ROOT_JOINTS, TORSO_JOINTS
+from .skeleton import (H36M_JOINT_NAMES, LEG_JOINTS, NON_ROOT_JOINTS,
+                       TORSO_JOINTS)
 
 NUM_INPUT_JOINTS = len(NON_ROOT_JOINTS)
 # Positions of each part's joints in the 16-joint (non-root) order.
@@ -110,17 +111,14 @@ class ResidualLifter(nn.Module):
         return torch.tanh(self.net(pose_2d.flatten(1)))
 
 
-class DiscriminatorOutput(NamedTuple):
-    probability: torch.Tensor  # (B,) D(Y) in (0, 1)
-    logits: torch.Tensor  # (B,) pre-sigmoid, for BCE-with-logits
-
-
 class PoseDiscriminator(nn.Module):
-    """D of §3.4: the generator's structure with one fewer residual block and
-    a sigmoid in place of tanh, over the whole 16-joint 2D pose.
+    """D of §3.4: the generator's structure with one fewer residual block,
+    over the whole 16-joint 2D pose.
 
-    ``forward`` returns both the probability and the logits, so losses can use
-    the numerically stable BCE-with-logits while DDP still sees one forward.
+    ``forward`` returns D's raw output (B,): the logits under which the
+    paper's sigmoid gives D(Y). The GAN loss (``core.gan_losses``) applies
+    its own link, so BCE uses the stable BCE-with-logits and least squares
+    the raw score. ``dropout`` 0.5 is the paper's authors' code.
     """
 
     def __init__(self,
@@ -135,15 +133,38 @@ class PoseDiscriminator(nn.Module):
                                activation, dropout)
 
     def forward(self, pose_2d):
-        logits = self.net(pose_2d.flatten(1)).squeeze(-1)
-        return DiscriminatorOutput(torch.sigmoid(logits), logits)
+        return self.net(pose_2d.flatten(1)).squeeze(-1)
+
+
+def part_positions(parts):
+    """{name: positions in the 16 non-root joints} for a part split given as
+    {name: Human3.6M joints (names or 17-joint indices)}; the parts must
+    cover every non-root joint exactly once."""
+    positions = {}
+    for name, joints in parts.items():
+        indices = [j if isinstance(j, int) else H36M_JOINT_NAMES.index(j)
+                   for j in joints]
+        if 0 in indices:
+            raise ValueError(f'part {name!r} lists the root, which is not '
+                             'lifted (it stays at the origin)')
+        positions[name] = tuple(NON_ROOT_JOINTS.index(j) for j in indices)
+    order = sorted(p for ps in positions.values() for p in ps)
+    if order != list(ALL_POSITIONS):
+        names = [H36M_JOINT_NAMES[j] for j in NON_ROOT_JOINTS]
+        missing = sorted(set(names) - {names[p] for p in order})
+        raise ValueError('the parts must cover the 16 non-root joints '
+                         f'exactly once; missing {missing}, '
+                         f'{len(order)} listed')
+    return positions
 
 
 class PartSplitLifter(nn.Module):
-    """Leg and torso generators G_L, G_T (§3.1, eq. 1).
+    """Part generators, each seeing only its own part's 2D joints and
+    predicting only their depths (§3.1, eq. 1); the depths are put back in the
+    16-joint order.
 
-    Each generator sees only its own part's 2D joints and predicts only their
-    depths; the depths are put back in the 16-joint order.
+    ``parts``: {name: Human3.6M joints (names or 17-joint indices)}; default
+    the paper's legs (hips, knees, ankles) and torso (the rest).
     """
 
     def __init__(self,
@@ -153,17 +174,12 @@ class PartSplitLifter(nn.Module):
                  dropout=0.0,
                  parts=None):
         super().__init__()
-        parts = dict(parts or {
-            'legs': LEG_POSITIONS,
-            'torso': TORSO_POSITIONS
-        })
-        order = [p for positions in parts.values() for p in positions]
-        if sorted(order) != list(ALL_POSITIONS):
-            raise ValueError('parts must cover the 16 non-root positions once')
-        self.parts: Dict[str, Tuple[int, ...]] = {
-            name: tuple(positions)
-            for name, positions in parts.items()
-        }
+        self.parts: Dict[str, Tuple[int, ...]] = part_positions(
+            parts or {
+                'legs': LEG_JOINTS,
+                'torso': TORSO_JOINTS
+            })
+        order = [p for positions in self.parts.values() for p in positions]
         self.generators = nn.ModuleDict({
             name:
             ResidualLifter(len(positions), len(positions), width, num_blocks,

@@ -1,8 +1,8 @@
 # Leg + torso generators evaluated directly (no distillation), at CPU scale:
-# tipsy_h36m_cpu.py's recipe and stopping rule without its student.
+# tipsy_h36m_cpu.py's recipe and averaging without its student.
 #   python tools/train.py configs/parts_h36m_cpu.py
 #   python tools/test.py configs/parts_h36m_cpu.py work_dirs/parts_h36m_cpu/epoch_2.pth
 _base_ = ['./tipsy_h36m_cpu.py']
 
-model = dict(student=None, distillation_epochs=0)
-train_cfg = dict(max_epochs={{_base_.adversarial_epochs}})
+model = dict(student=None)
+train_cfg = dict(distillation_epochs=0)

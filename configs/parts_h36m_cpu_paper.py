@@ -4,5 +4,5 @@
 #   python tools/test.py configs/parts_h36m_cpu_paper.py work_dirs/parts_h36m_cpu_paper/epoch_4.pth
 _base_ = ['./tipsy_h36m_cpu_paper.py']
 
-model = dict(student=None, distillation_epochs=0)
-train_cfg = dict(max_epochs={{_base_.adversarial_epochs}})
+model = dict(student=None)
+train_cfg = dict(distillation_epochs=0)

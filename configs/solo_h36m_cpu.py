@@ -1,10 +1,9 @@
-# The solo generator (the paper's baseline), at CPU scale: tipsy_h36m_cpu.py's
-# recipe and stopping rule with one lifter on the whole pose and no student.
-# Both anti-flip priors act on the one lifter (it predicts knees, shoulders
-# and hips alike).
+# The solo generator (the paper's baseline) at CPU scale: tipsy_h36m_cpu.py's
+# recipe and averaging with one lifter on the whole pose and no student. Both
+# priors act on the one lifter (it predicts knees, shoulders and hips alike).
 #   python tools/train.py configs/solo_h36m_cpu.py
 #   python tools/test.py configs/solo_h36m_cpu.py work_dirs/solo_h36m_cpu/epoch_2.pth
 _base_ = ['./tipsy_h36m_cpu.py']
 
-model = dict(lifter=dict(type='SoloLifter'), student=None, distillation_epochs=0)
-train_cfg = dict(max_epochs={{_base_.adversarial_epochs}})
+model = dict(lifter=dict(type='SoloLifter'), student=None)
+train_cfg = dict(distillation_epochs=0)

@@ -7,9 +7,9 @@
 # unaligned MPJPE is meaningful here too.
 #   python tools/train.py configs/supervised_h36m_cpu.py
 #   python tools/test.py configs/supervised_h36m_cpu.py work_dirs/supervised_h36m_cpu/epoch_5.pth
-# Width and batch as tipsy_h36m_cpu.py (the same network), 5 epochs (11.7 min
-# of training through MMPose's per-pose pipeline; PA-MPJPE 48.5 mm);
-# Adam at 1e-3 as MMPose's SimpleBaseline3D config (image-pose-lift_tcn).
+# Width and batch as tipsy_h36m_cpu.py (the same network), 5 epochs through
+# MMPose's per-pose pipeline; Adam at 1e-3 as MMPose's SimpleBaseline3D
+# config (image-pose-lift_tcn).
 _base_ = ['./_base_/runtime.py', './_base_/h36m_tipsy_data.py']
 
 width = 256

@@ -33,18 +33,23 @@ def small_h36m(tmp_path_factory) -> Path:
 
 
 def tiny_config(path: Path, data_root: Path, base='tipsy_h36m_cpu.py',
-                adversarial_epochs=2, distillation_epochs=1,
-                stopping="dict(type='last')", train_poses=512, width=32,
-                batch_size=64, extra='') -> Path:
-    """A config inheriting ``configs/<base>`` at toy size; returns its path."""
-    student = distillation_epochs > 0
+                adversarial_epochs=2, distillation_epochs=1, averaging=None,
+                train_poses=512, width=32, batch_size=64, extra='') -> Path:
+    """A config inheriting ``configs/<base>`` at toy size; returns its path.
+
+    ``averaging``: the text of an EMAHook dict for the teacher (None: the
+    lifter after the last adversarial epoch).
+    """
+    student = ('dict(width=width)' if distillation_epochs > 0
+               and base.startswith('tipsy') else 'None')
+    hooks = ["dict(type='SyncBuffersHook')", averaging,
+             "dict(type='NonFiniteLossHook')"]
     text = f"""_base_ = [{str(REPO_ROOT / 'configs' / base)!r}]
 width = {width}
 model = dict(lifter=dict(width=width), discriminator=dict(width=width),
-             {'student=dict(width=width),' if student else ''}
-             adversarial_epochs={adversarial_epochs},
-             distillation_epochs={distillation_epochs})
-train_cfg = dict(max_epochs={adversarial_epochs + distillation_epochs})
+             student={student})
+train_cfg = dict(adversarial_epochs={adversarial_epochs},
+                 distillation_epochs={distillation_epochs})
 train_dataloader = dict(batch_size={batch_size}, num_workers=0,
                         persistent_workers=False,
                         dataset=dict(indices={train_poses},
@@ -52,11 +57,7 @@ train_dataloader = dict(batch_size={batch_size}, num_workers=0,
 test_dataloader = dict(dataset=dict(indices=400,
                                     data_root={str(data_root) + '/'!r}))
 default_hooks = dict(logger=dict(interval=2))
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='TIPSyStageHook', stopping={stopping}),
-    dict(type='NonFiniteLossHook'),
-]
+custom_hooks = [{', '.join(h for h in hooks if h)}]
 {extra}
 """
     path.write_text(text)

@@ -69,8 +69,7 @@ def export_student(checkpoint):
         raise ExportError(
             'this TIPSyGAN checkpoint has no student (a solo or leg+torso '
             'config without distillation): there is nothing to export')
-    distilled = int(state_dict.get('distillation_iters', torch.zeros(())))
-    if distilled == 0:
+    if not bool(state_dict.get('distilling', torch.zeros((), dtype=bool))):
         raise ExportError(
             f'the student in this checkpoint (epoch {meta.get("epoch")}) has '
             'not been distilled yet: export a checkpoint from the '
@@ -82,7 +81,6 @@ def export_student(checkpoint):
         kind=POSE_LIFTER_KIND,
         backbone=student_architecture(state_dict, meta),
         source_epoch=meta.get('epoch'),
-        distillation_iters=distilled,
         mmengine_version=meta.get('mmengine_version'),
     )
     if 'dataset_meta' in meta:

@@ -1,5 +1,6 @@
-"""The optimiser-wrapper constructor, the stopping-rule hook and the NaN guard,
-with mmengine's Runner on a small slice of converted Human3.6M."""
+"""The optimiser-wrapper constructor, the two-stage loop with mmengine's
+EMAHook as teacher averaging, and the NaN guard, with mmengine's Runner on a
+small slice of converted Human3.6M."""
 import copy
 import math
 from pathlib import Path
@@ -11,7 +12,6 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401
-from tipsy_gan.engine.hooks import TIPSyStageHook
 from tipsy_gan.engine.optim_constructor import TIPSyOptimWrapperConstructor
 from tipsy_gan.models.tipsy_gan_model import TIPSyGAN
 from tipsy_gan_helpers import small_h36m, tiny_config
@@ -37,20 +37,22 @@ def make_runner(tmp_path, data_root, hooks=(), **config):
     return runner
 
 
-class LifterSnapshots(Hook):
-    """Records the lifter's state at the end of every epoch."""
+class LifterIterationSnapshots(Hook):
+    """Records the lifter's state after every iteration, with its epoch."""
 
     def __init__(self):
         self.states = []
 
-    def after_train_epoch(self, runner):
-        self.states.append(copy.deepcopy(runner.model.lifter.state_dict()))
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.states.append((runner.epoch + 1, batch_idx + 1,
+                            copy.deepcopy(runner.model.lifter.state_dict())))
 
 
 # ------------------------------------------------------------ constructor
 def test_constructor_builds_disjoint_parameter_sets_per_network():
     model = TIPSyGAN(lifter=dict(type='PartSplitLifter', width=16),
-                     student=dict(width=16), distillation_epochs=1)
+                     student=dict(width=16))
     wrappers = TIPSyOptimWrapperConstructor(
         dict(generator=ADAM, discriminator=ADAM, student=ADAM))(model)
     assert set(wrappers.keys()) == {'generator', 'discriminator', 'student'}
@@ -71,7 +73,7 @@ def test_constructor_builds_disjoint_parameter_sets_per_network():
 
 def test_constructor_errors_name_the_missing_or_unknown_entry():
     model = TIPSyGAN(lifter=dict(type='SoloLifter', width=16),
-                     student=dict(width=16), distillation_epochs=1)
+                     student=dict(width=16))
     with pytest.raises(KeyError, match="'student' entry"):
         TIPSyOptimWrapperConstructor(
             dict(generator=ADAM, discriminator=ADAM))(model)
@@ -86,103 +88,116 @@ def test_constructor_errors_name_the_missing_or_unknown_entry():
     assert set(wrappers.keys()) == {'generator', 'discriminator'}
 
 
-# ------------------------------------------------------------ stopping
-@pytest.mark.parametrize('stopping', [
-    dict(type='nope'),
-    dict(type='epoch'),
-    dict(type='average', begin=3, end=2),
-    dict(type='last', epoch=2),
-    dict(type='average', begin=1, end=2, every_n_iters=0),
-    dict(type='average', begin=1, end=2, every_n_iters=2.5),
-    dict(type='epoch', epoch=2, every_n_iters=3),
-])
-def test_bad_stopping_rules_are_refused(stopping):
-    with pytest.raises((ValueError, KeyError)):
-        TIPSyStageHook(stopping)
+# ------------------------------------------------------------ stages
+# 512 poses / batch 64 = 8 iterations an epoch.
+def SWA(**kwargs):
+    args = ', '.join(f'{k}={v!r}' for k, v in kwargs.items())
+    return ("dict(type='EMAHook', ema_type='StochasticWeightAverage', "
+            f"update_buffers=True, {args})")
 
 
-def test_average_teacher_is_the_mean_of_the_lifter_snapshots(tmp_path,
-                                                             data_root):
-    snapshots = LifterSnapshots()
-    runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
-                         base='parts_h36m_cpu.py', adversarial_epochs=3,
-                         distillation_epochs=0,
-                         stopping="dict(type='average', begin=2, end=3)")
-    runner.train()
-    model = runner.model
-    assert int(model.teacher_snapshots) == 2
-    averaged = snapshots.states[1:3]
-    for name, value in model.teacher.state_dict().items():
+def _assert_mean(state, snapshots):
+    for name, value in state.items():
         if value.is_floating_point():
-            mean = (averaged[0][name] + averaged[1][name]) / 2
-            torch.testing.assert_close(value, mean, rtol=1e-6, atol=1e-7)
-        else:  # BN batch counters: the latest
-            assert torch.equal(value, averaged[1][name]), name
-    # the lifter itself keeps its last weights
-    for name, value in model.lifter.state_dict().items():
-        assert torch.equal(value, snapshots.states[2][name])
-    # without a student, the averaged lifter is what test evaluates
-    assert model.test_network_name() == 'teacher'
+            mean = sum(s[name] for s in snapshots) / len(snapshots)
+            torch.testing.assert_close(value, mean, rtol=1e-5, atol=1e-6)
 
 
-class LifterIterationSnapshots(Hook):
-    """Records the lifter's state after every iteration, with its epoch."""
-
-    def __init__(self):
-        self.states = []
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        self.states.append((runner.epoch + 1, batch_idx + 1,
-                            copy.deepcopy(runner.model.lifter.state_dict())))
-
-
-def test_every_n_iters_averages_snapshots_within_the_epoch_range(
+def test_swa_teacher_is_the_mean_lifter_and_the_student_learns_it(
         tmp_path, data_root):
     snapshots = LifterIterationSnapshots()
-    # 512 poses / batch 64 = 8 iterations per epoch; every 3rd of epoch 2
-    runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
-                         base='parts_h36m_cpu.py', adversarial_epochs=3,
-                         distillation_epochs=0,
-                         stopping="dict(type='average', begin=2, end=2, "
-                         "every_n_iters=3)")
-    runner.train()
-    model = runner.model
-    averaged = [state for epoch, it, state in snapshots.states
-                if epoch == 2 and it % 3 == 0]
-    assert len(averaged) == 2 == int(model.teacher_snapshots)
-    for name, value in model.teacher.state_dict().items():
-        if value.is_floating_point():
-            mean = (averaged[0][name] + averaged[1][name]) / 2
-            torch.testing.assert_close(value, mean, rtol=1e-6, atol=1e-7)
-    # neither the epoch-end lifter nor epoch 3's
-    last = snapshots.states[-1][2]
-    assert any(not torch.equal(v, last[k])
-               for k, v in model.teacher.state_dict().items())
-
-
-def test_epoch_teacher_is_that_epochs_lifter(tmp_path, data_root):
-    snapshots = LifterSnapshots()
     runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
                          adversarial_epochs=3, distillation_epochs=1,
-                         stopping="dict(type='epoch', epoch=2)")
+                         averaging=SWA(begin_epoch=2))
     runner.train()
     model = runner.model
-    assert int(model.teacher_snapshots) == 1
-    for name, value in model.teacher.state_dict().items():
-        assert torch.equal(value, snapshots.states[1][name]), name
-    # and not the later lifter, which kept training in epoch 3
-    assert any(not torch.equal(v, snapshots.states[2][k])
-               for k, v in model.teacher.state_dict().items())
-    assert int(model.distillation_iters) > 0
+    assert bool(model.distilling)
+    _assert_mean(model.teacher.state_dict(),
+                 [s for epoch, _, s in snapshots.states if epoch in (2, 3)])
+    # the EMAHook stopped at the switch: the lifter is untouched since, the
+    # student trained, and the last checkpoint holds exactly the live model
+    assert not any(type(h).__name__ == 'EMAHook' for h in runner.hooks)
+    last = torch.load(Path(runner.work_dir) / 'epoch_4.pth',
+                      weights_only=False)
+    assert 'ema_state_dict' not in last
+    for name, value in model.state_dict().items():
+        assert torch.equal(last['state_dict'][name], value), name
+    assert model.test_network_name() == 'student'
 
 
-def test_stopping_rule_past_the_adversarial_stage_is_refused(tmp_path,
-                                                             data_root):
-    runner = make_runner(tmp_path, data_root, adversarial_epochs=2,
-                         stopping="dict(type='epoch', epoch=3)")
-    with pytest.raises(ValueError, match='past adversarial_epochs=2'):
-        runner.train()
+def test_iteration_swa_takes_every_nth_snapshot_of_its_range(tmp_path,
+                                                            data_root):
+    """begin_iter=8 + 3, interval=3: the 3rd and 6th iterations of epoch 2,
+    as the CPU recipe's 'every 5 iterations of epoch 2' is written."""
+    snapshots = LifterIterationSnapshots()
+    runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
+                         adversarial_epochs=2, distillation_epochs=1,
+                         averaging=SWA(begin_iter=8 + 3, interval=3))
+    runner.train()
+    chosen = [s for epoch, it, s in snapshots.states
+              if epoch == 2 and it in (3, 6)]
+    _assert_mean(runner.model.teacher.state_dict(), chosen)
+
+
+def test_ema_teacher_follows_the_exponential_average(tmp_path, data_root):
+    snapshots = LifterIterationSnapshots()
+    runner = make_runner(
+        tmp_path, data_root, [(snapshots, 'NORMAL')], adversarial_epochs=1,
+        distillation_epochs=1,
+        averaging="dict(type='EMAHook', ema_type='ExponentialMovingAverage', "
+        "momentum=0.3)")
+    runner.train()
+    states = [s for epoch, _, s in snapshots.states if epoch == 1]
+    expected = copy.deepcopy(states[0])
+    for state in states[1:]:
+        for name in expected:
+            if expected[name].is_floating_point() and \
+                    name in dict(runner.model.lifter.named_parameters()):
+                expected[name] = expected[name].lerp(state[name], 0.3)
+    params = dict(runner.model.teacher.named_parameters())
+    for name, value in params.items():
+        torch.testing.assert_close(value, expected[name], rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_without_averaging_the_teacher_is_the_last_adversarial_lifter(
+        tmp_path, data_root):
+    snapshots = LifterIterationSnapshots()
+    runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
+                         adversarial_epochs=2, distillation_epochs=1)
+    runner.train()
+    last = [s for epoch, _, s in snapshots.states if epoch == 2][-1]
+    for name, value in runner.model.teacher.state_dict().items():
+        assert torch.equal(value, last[name]), name
+
+
+def test_parts_checkpoints_hold_the_averaged_lifter(tmp_path, data_root):
+    """Without a student, EMAHook averages to the end; its checkpoint's
+    state_dict is the averaged lifter, which tools/test.py evaluates."""
+    snapshots = LifterIterationSnapshots()
+    runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
+                         base='parts_h36m_cpu.py', adversarial_epochs=2,
+                         distillation_epochs=0, averaging=SWA(begin_epoch=2))
+    runner.train()
+    assert runner.train_loop.max_epochs == 2
+    state = torch.load(Path(runner.work_dir) / 'epoch_2.pth',
+                       weights_only=False)['state_dict']
+    _assert_mean({k[len('lifter.'):]: v for k, v in state.items()
+                  if k.startswith('lifter.')},
+                 [s for epoch, _, s in snapshots.states if epoch == 2])
+    assert runner.model.test_network_name() == 'lifter'
+
+
+def test_the_loop_counts_the_epochs_itself(tmp_path, data_root):
+    runner = make_runner(tmp_path, data_root, base='parts_h36m_cpu.py',
+                         adversarial_epochs=2, distillation_epochs=5)
+    runner.train()  # no student: the distillation epochs are skipped
+    assert runner.train_loop.max_epochs == 2
+    (tmp_path / 'bad').mkdir()
+    bad = make_runner(tmp_path / 'bad', data_root,
+                      extra='train_cfg = dict(max_epochs=3)')
+    with pytest.raises(ValueError, match='counts max_epochs itself'):
+        bad.train()
 
 
 # ------------------------------------------------------------ NaN guard
@@ -194,7 +209,7 @@ class Poison(Hook):
 
     def before_train_epoch(self, runner):
         if runner.epoch == self.epoch and self.where == 'loss':
-            runner.model.adversarial.w_reprojection = math.nan
+            runner.model.config.w_reprojection = math.nan
 
     def after_train_epoch(self, runner):
         if runner.epoch == self.epoch and self.where == 'weights':

@@ -1,16 +1,16 @@
-"""TIPSyGAN's train_step, phases, inputs, predictions and random state."""
+"""TIPSyGAN's train_step, stages, inputs, predictions and random state."""
 import copy
 
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MessageHub
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
 import tipsy_gan.mmpose_modules  # noqa: F401
 from tipsy_gan.engine.optim_constructor import TIPSyOptimWrapperConstructor
-from tipsy_gan.models.tipsy_gan_model import TIPSyGAN, lifter_input_2d
+from tipsy_gan.core.inputs import lifter_input_2d
+from tipsy_gan.models.tipsy_gan_model import TIPSyGAN
 
 torch.set_num_threads(1)
 
@@ -21,8 +21,6 @@ def build(lifter='PartSplitLifter', student=True, seed=0, **kwargs):
     torch.manual_seed(seed)
     model = TIPSyGAN(lifter=dict(type=lifter, width=32),
                      student=dict(width=32) if student else None,
-                     adversarial_epochs=2,
-                     distillation_epochs=1 if student else 0,
                      seed=seed, **kwargs)
     names = ['generator', 'discriminator'] + (['student'] if student else [])
     wrappers = TIPSyOptimWrapperConstructor({n: ADAM for n in names})(model)
@@ -32,10 +30,6 @@ def build(lifter='PartSplitLifter', student=True, seed=0, **kwargs):
 def poses(n=64, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.rand(n, 16, 2, generator=g) * 2 - 1
-
-
-def set_epoch(epoch):
-    MessageHub.get_current_instance().update_info('epoch', epoch)
 
 
 def params(module):
@@ -49,7 +43,6 @@ def changed(module, before):
 
 def test_adversarial_step_updates_generators_and_discriminator_only():
     model, wrappers = build()
-    set_epoch(0)
     before = {n: params(getattr(model, n))
               for n in ('lifter', 'discriminator', 'student', 'teacher')}
     logs = model.train_step({'inputs': poses()}, wrappers)
@@ -60,7 +53,7 @@ def test_adversarial_step_updates_generators_and_discriminator_only():
     assert not changed(model.student, before['student'])
     assert not changed(model.teacher, before['teacher'])
     # every loss and statistic logged separately, as detached scalars
-    expected = {'d_loss', 'd_real', 'd_fake', 'd_real_prob', 'd_fake_prob',
+    expected = {'d_loss', 'd_real', 'd_fake', 'd_real_score', 'd_fake_score',
                 'g_loss', 'g_adversarial', 'g_depth_abs'}
     expected |= {f'g_{kind}_{part}' for part in ('legs', 'torso')
                  for kind in ('reprojection', 'ninety', 'total')}
@@ -72,10 +65,8 @@ def test_adversarial_step_updates_generators_and_discriminator_only():
 
 def test_distillation_step_updates_only_the_student():
     model, wrappers = build()
-    set_epoch(0)
     model.train_step({'inputs': poses()}, wrappers)
-    model.snapshot_teacher()
-    set_epoch(2)
+    model.start_distillation(model.lifter)
     before = {n: params(getattr(model, n))
               for n in ('lifter', 'discriminator', 'student', 'teacher')}
     teacher_buffers = copy.deepcopy(model.teacher.state_dict())
@@ -87,25 +78,35 @@ def test_distillation_step_updates_only_the_student():
     # the frozen teacher runs in eval mode: its BN statistics stay put
     for k, v in model.teacher.state_dict().items():
         assert torch.equal(v, teacher_buffers[k]), k
-    assert int(model.distillation_iters) == 1
+    for k, v in model.lifter.state_dict().items():
+        assert torch.equal(v, model.teacher.state_dict()[k]), k
 
 
-def test_distillation_without_a_teacher_says_what_is_missing():
-    model, wrappers = build()
-    set_epoch(2)
-    with pytest.raises(RuntimeError, match='TIPSyStageHook'):
-        model.train_step({'inputs': poses()}, wrappers)
-
-
-def test_solo_model_has_no_student_and_refuses_extra_epochs():
+def test_solo_model_has_no_student_and_cannot_distil():
     model, wrappers = build(lifter='SoloLifter', student=False)
     assert set(wrappers.keys()) == {'generator', 'discriminator'}
-    set_epoch(0)
+    assert model.teacher is None
     logs = model.train_step({'inputs': poses()}, wrappers)
     assert {'g_reprojection_pose', 'g_ninety_pose'} <= set(logs)
-    set_epoch(2)
     with pytest.raises(RuntimeError, match='no student'):
-        model.train_step({'inputs': poses()}, wrappers)
+        model.start_distillation(model.lifter)
+
+
+def test_every_piece_comes_from_the_registry():
+    model, _ = build(
+        projection=dict(type='Perspective', depth_offset=4.0),
+        gan_loss=dict(type='LeastSquaresGANLoss'),
+        priors=[dict(type='KneeBendPrior', weight=0.5)],
+        discriminator=dict(dropout=0.5),
+        adversarial=dict(renormalize_views=True))
+    assert repr(model.config.projection) == 'Perspective(depth_offset=4.0)'
+    assert type(model.config.gan_loss).__name__ == 'LeastSquaresGANLoss'
+    assert [p.weight for p in model.config.priors] == [0.5]
+    assert any(isinstance(m, torch.nn.Dropout)
+               for m in model.discriminator.modules())
+    with pytest.raises(KeyError, match='arms'):
+        TIPSyGAN(lifter=dict(type='PartSplitLifter', width=16, parts=dict(
+            arms=range(11, 17), rest=range(1, 11))))
 
 
 def packed_batch(pose_2d, lifting_target):
@@ -128,7 +129,6 @@ def test_train_step_never_reads_3d_labels():
     results = []
     for target in (None, float('nan'), 1e6):
         model, wrappers = build()
-        set_epoch(0)
         logs = model.train_step(packed_batch(pose_2d, target), wrappers)
         results.append((logs, params(model.lifter)))
     for logs, weights in results[1:]:
@@ -168,8 +168,7 @@ def test_non_finite_and_all_zero_poses_name_the_problem_and_the_pose(
         pose_2d[5, 3, 1] = value
     with pytest.raises(ValueError, match=message) as error:
         if mode == 'train':
-            set_epoch(0)
-            model.train_step({'inputs': pose_2d}, wrappers)
+                    model.train_step({'inputs': pose_2d}, wrappers)
         else:
             model(pose_2d, [PoseDataSample() for _ in range(8)], mode=mode)
     assert '[5]' in str(error.value)
@@ -196,32 +195,32 @@ def test_predict_gives_root_relative_x_y_and_depth_with_the_root_at_zero():
 def test_auto_test_network_follows_training():
     model, wrappers = build()
     assert model.test_network_name() == 'lifter'
-    model.snapshot_teacher()
-    assert model.test_network_name() == 'teacher'
-    set_epoch(2)
-    model.train_step({'inputs': poses()}, wrappers)
+    with pytest.raises(RuntimeError, match='no teacher'):
+        build(test_network='teacher')[0](poses(), mode='tensor')
+    model.start_distillation(model.lifter)
     assert model.test_network_name() == 'student'
-    solo, _ = build(lifter='SoloLifter', student=False)
-    solo.snapshot_teacher()
-    assert solo.test_network_name() == 'teacher'
+    restored, _ = build()
+    restored.load_state_dict(model.state_dict())
+    assert restored.test_network_name() == 'student'
 
 
-def test_random_state_travels_with_the_state_dict():
-    """A model restored from a checkpoint draws the same rotations and label
-    flips as the one that kept running; a freshly seeded one does not."""
-    set_epoch(0)
+def test_random_state_can_be_saved_and_restored():
+    """A model given the running one's random state draws the same rotations
+    and label flips; a freshly seeded one does not. The state is not in the
+    state_dict (TIPSyRandomStateHook puts it in the checkpoint)."""
     running, running_opt = build(seed=3)
     for i in range(2):
         running.train_step({'inputs': poses(seed=i)}, running_opt)
     state = copy.deepcopy(running.state_dict())
+    assert not any('rng' in k or 'extra_state' in k for k in state)
     opt_state = copy.deepcopy(running_opt.state_dict())
 
     restored, restored_opt = build(seed=3)
     restored.load_state_dict(state)
+    restored.load_random_state(copy.deepcopy(running.random_state()))
     restored_opt.load_state_dict(opt_state)
     reseeded, reseeded_opt = build(seed=3)
     reseeded.load_state_dict(state)
-    reseeded._rng, reseeded._loaded_rng_state = None, None
     reseeded_opt.load_state_dict(opt_state)
 
     batch = {'inputs': poses(seed=9)}
@@ -239,31 +238,3 @@ def test_loading_a_pose_lifter_checkpoint_is_refused():
                                torch.zeros(16, 32)})
 
 
-@pytest.mark.parametrize('adversarial', [
-    {}, dict(projection='perspective', depth_offset=5.0,
-             renormalize_views=True, w_knee_prior=1.0, w_facing_prior=1.0)])
-def test_train_step_is_the_plain_torch_step(adversarial):
-    """The mmengine path adds nothing to core.train_one_step: the same seeds
-    give the same weights after a few steps."""
-    from tipsy_gan.core.adversarial_step import (AdversarialConfig,
-                                                 train_one_step)
-    model, wrappers = build(student=False, seed=3, adversarial=adversarial)
-    lifter = copy.deepcopy(model.lifter)
-    discriminator = copy.deepcopy(model.discriminator)
-    g_opt = torch.optim.Adam(lifter.parameters(), lr=1e-3)
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=1e-3)
-    rng = torch.Generator().manual_seed(3)  # the model's seed (+ rank 0)
-    config = AdversarialConfig(**adversarial)
-    set_epoch(0)
-    for step in range(3):
-        batch = poses(seed=step)
-        model_logs = model.train_step({'inputs': batch}, wrappers)
-        plain_logs = train_one_step(lifter, discriminator, g_opt, d_opt,
-                                    batch, config, rng)
-        for key, value in plain_logs.items():
-            torch.testing.assert_close(model_logs[key], value)
-    for mine, plain in ((model.lifter, lifter),
-                        (model.discriminator, discriminator)):
-        for (name, value), other in zip(mine.state_dict().items(),
-                                        plain.state_dict().values()):
-            torch.testing.assert_close(value, other, msg=name)

@@ -1,5 +1,5 @@
 """Every TIPSy-GAN config loads, builds, says how to run it, and keeps the
-stage lengths, stopping rule and scale consistent."""
+stage lengths, weight averaging and scale consistent."""
 import re
 
 import pytest
@@ -31,19 +31,33 @@ def test_config_says_what_it_is_and_how_to_run_it(name):
                      text), name
 
 
+def iterations_per_epoch(cfg, converted_h36m):
+    import numpy as np
+    ann = converted_h36m / cfg.train_dataloader.dataset.ann_file
+    return len(np.load(ann)['imgname']) // cfg.train_dataloader.batch_size
+
+
 @pytest.mark.parametrize('name', TRAINED)
-def test_stages_and_stopping_rule_fit_together(name):
+def test_stages_and_averaging_fit_together(name, converted_h36m):
     cfg = load(name)
     model = cfg.model
     assert model.type == 'TIPSyGAN'
-    assert cfg.train_cfg.max_epochs == (model.adversarial_epochs +
-                                        model.distillation_epochs)
-    stage = [h for h in cfg.custom_hooks if h.type == 'TIPSyStageHook']
-    assert len(stage) == 1
-    stopping = stage[0].stopping
-    last = stopping.get('end', stopping.get('epoch',
-                                            model.adversarial_epochs))
-    assert last <= model.adversarial_epochs
+    assert cfg.train_cfg.type == 'TIPSyTrainLoop'
+    assert 'max_epochs' not in cfg.train_cfg
+    adversarial = cfg.train_cfg.adversarial_epochs
+    assert adversarial >= 1
+    assert (cfg.train_cfg.get('distillation_epochs', 0) > 0) == (
+        model.student is not None)
+    # the teacher (or the evaluated lifter) is a weight average that begins
+    # inside the adversarial stage
+    emas = [h for h in cfg.custom_hooks if h.type == 'EMAHook']
+    assert len(emas) == 1 and emas[0].update_buffers
+    if 'begin_iter' in emas[0]:
+        begin = emas[0].begin_iter
+        assert begin <= adversarial * iterations_per_epoch(cfg,
+                                                           converted_h36m)
+    else:
+        assert 1 <= emas[0].begin_epoch <= adversarial
     assert any(h.type == 'NonFiniteLossHook' for h in cfg.custom_hooks)
     assert (model.student is not None) == name.startswith('tipsy')
     assert (model.lifter.type == 'SoloLifter') == name.startswith('solo')
@@ -60,28 +74,60 @@ def test_stages_and_stopping_rule_fit_together(name):
         cfg.train_dataloader.dataset.ann_file
 
 
+def test_cpu_recipes_average_where_their_comments_say(converted_h36m):
+    """942 iterations an epoch at batch 256: the CPU recipe averages epoch 2
+    from its 5th iteration, every 5th; the paper recipe at CPU scale takes
+    the lifters after epochs 3 and 4."""
+    cpu, paper = load('tipsy_h36m_cpu'), load('tipsy_h36m_cpu_paper')
+    assert iterations_per_epoch(cpu, converted_h36m) == 942
+    ema = {h.type: h for h in cpu.custom_hooks}['EMAHook']
+    assert (ema.begin_iter, ema.interval) == (942 + 5, 5)
+    ema = {h.type: h for h in paper.custom_hooks}['EMAHook']
+    assert (ema.begin_iter, ema.interval) == (3 * 942, 942)
+    assert paper.train_cfg.adversarial_epochs == 4
+
+
+def build_model(name):
+    from mmpose.registry import MODELS
+    init_default_scope('mmpose')
+    return MODELS.build(load(name).model)
+
+
+SCALARS = ('w_adversarial', 'w_reprojection', 'w_ninety', 'max_azimuth',
+           'max_elevation', 'batch_views', 'view_bn_stats',
+           'renormalize_views')
+
+
 @pytest.mark.parametrize('name', PAPER_RECIPE)
 def test_paper_recipe_configs_keep_the_papers_losses_and_optimiser(name):
     from tipsy_gan.core.adversarial_step import AdversarialConfig
+    from tipsy_gan.core.gan_losses import BCEGANLoss
+    from tipsy_gan.core.geometry import Orthographic
     cfg = load(name)
-    assert AdversarialConfig(**cfg.model.get('adversarial', {})) == \
-        AdversarialConfig()
-    assert AdversarialConfig().projection == 'orthographic'
-    for network in ('generator', 'discriminator'):
+    ours, paper = build_model(name).config, AdversarialConfig()
+    assert {k: getattr(ours, k) for k in SCALARS} == \
+        {k: getattr(paper, k) for k in SCALARS}
+    assert type(ours.projection) is Orthographic
+    assert type(ours.gan_loss) is BCEGANLoss
+    assert (ours.gan_loss.flip_prob, ours.gan_loss.real_label) == (0.05, 1.0)
+    assert ours.priors == ()
+    for network in ('generator', 'discriminator', 'student'):
         optimizer = cfg.optim_wrapper[network].optimizer
         assert (optimizer.type, optimizer.lr) == ('Adam', 2e-4)
 
 
 def test_cpu_recipe_differs_from_the_paper_only_by_named_options():
     from tipsy_gan.core.adversarial_step import AdversarialConfig
-    ours = AdversarialConfig(**load('tipsy_h36m_cpu').model.adversarial)
-    paper = AdversarialConfig()
-    changed = {k for k in vars(paper) if getattr(ours, k) != getattr(paper, k)}
-    assert changed == {'projection', 'depth_offset', 'renormalize_views',
-                       'w_knee_prior', 'w_facing_prior'}
-    # the paper's loss weights stay
-    assert (ours.w_reprojection, ours.w_ninety, ours.w_adversarial) == (
-        paper.w_reprojection, paper.w_ninety, paper.w_adversarial)
+    ours, paper = build_model('tipsy_h36m_cpu').config, AdversarialConfig()
+    changed = {k for k in SCALARS if getattr(ours, k) != getattr(paper, k)}
+    assert changed == {'renormalize_views'}
+    assert repr(ours.projection) == 'Perspective(depth_offset=5.0)'
+    assert [(type(p).__name__, p.weight) for p in ours.priors] == [
+        ('KneeBendPrior', 1.0), ('FacingPrior', 1.0)]
+    assert ours.gan_loss.flip_prob == 0.05
+    optim = load('tipsy_h36m_cpu').optim_wrapper
+    assert (optim.generator.optimizer.lr, optim.discriminator.optimizer.lr,
+            optim.student.optimizer.lr) == (2e-4, 5e-5, 1e-3)
 
 
 @pytest.mark.parametrize('name', ['tipsy_h36m_cpu', 'solo_h36m_cpu',
@@ -89,9 +135,7 @@ def test_cpu_recipe_differs_from_the_paper_only_by_named_options():
                                   'supervised_h36m_cpu',
                                   'tipsy_h36m_cpu_lifter'])
 def test_cpu_models_build(name):
-    from mmpose.registry import MODELS
-    init_default_scope('mmpose')
-    model = MODELS.build(load(name).model)
+    model = build_model(name)
     assert sum(p.numel() for p in model.parameters()) > 0
 
 

@@ -12,7 +12,8 @@ from tipsy_gan_helpers import run_tool, small_h36m, tiny_config
 
 # The weight average spans the simulated kill (after epoch 1), so resuming
 # must restore the partial average, the optimisers and the step's RNG.
-STOPPING = "dict(type='average', begin=1, end=2)"
+AVERAGING = ("dict(type='EMAHook', ema_type='StochasticWeightAverage', "
+             "begin_epoch=1, update_buffers=True)")
 LOSS_KEYS = ('d_loss', 'd_real', 'd_fake', 'g_loss', 'g_adversarial',
              'g_depth_abs', 'g_reprojection_legs', 'g_ninety_torso', 's_loss')
 
@@ -21,7 +22,7 @@ LOSS_KEYS = ('d_loss', 'd_real', 'd_fake', 'g_loss', 'g_adversarial',
 def config(tmp_path_factory):
     data_root = small_h36m(tmp_path_factory)
     path = tmp_path_factory.mktemp('tipsy_cfg') / 'tiny_tipsy.py'
-    return tiny_config(path, data_root, stopping=STOPPING)
+    return tiny_config(path, data_root, averaging=AVERAGING)
 
 
 def train(config, work_dir, *extra):
@@ -43,9 +44,10 @@ def test_train_test_and_resume_after_a_kill(config, tmp_path):
     full = tmp_path / 'full'
     result = train(config, full)
     log = result.stdout + result.stderr
-    assert 'TIPSyGAN phase: adversarial from epoch 1' in log
-    assert 'TIPSyGAN phase: distillation from epoch 3' in log
-    assert 'teacher set to the mean lifter over epochs 1..2' in log
+    assert ('TIPSyTrainLoop: 2 adversarial epoch(s), then 1 of '
+            'distillation') in log
+    assert ('distillation from epoch 3; the teacher is the '
+            'StochasticWeightAverage of the lifter (16 updates)') in log
     for key in LOSS_KEYS:
         assert f' {key}: ' in log, key
     for epoch in (1, 2, 3):
@@ -57,16 +59,20 @@ def test_train_test_and_resume_after_a_kill(config, tmp_path):
 
     # "killed" after epoch 1, in the middle of the adversarial stage
     killed = tmp_path / 'killed'
-    train(config, killed, '--cfg-options', 'train_cfg.max_epochs=1')
+    train(config, killed, '--cfg-options', 'train_cfg.adversarial_epochs=1',
+          'train_cfg.distillation_epochs=0')
     assert not (killed / 'epoch_2.pth').exists()
     resumed = train(config, killed, '--resume')
     assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
 
-    # Bit-identical weights, buffers (BN statistics, teacher, counters) and
+    # Bit-identical weights, buffers (BN statistics, teacher, stage) and
     # RNG state: tools/test.py would print exactly the same metrics (a
     # second evaluation would add ~12 s and no information).
-    expected = load_local_checkpoint(str(full / 'epoch_3.pth'))['state_dict']
-    got = load_local_checkpoint(str(killed / 'epoch_3.pth'))['state_dict']
-    assert expected.keys() == got.keys()
-    for key in expected:
-        assert torch.equal(expected[key], got[key]), key
+    expected = load_local_checkpoint(str(full / 'epoch_3.pth'))
+    got = load_local_checkpoint(str(killed / 'epoch_3.pth'))
+    assert expected['state_dict'].keys() == got['state_dict'].keys()
+    for key in expected['state_dict']:
+        assert torch.equal(expected['state_dict'][key],
+                           got['state_dict'][key]), key
+    key = 'tipsy_step_random_state'
+    assert torch.equal(expected[key]['state'], got[key]['state'])

@@ -52,8 +52,9 @@ except ImportError:  # running from a checkout without installing the package
                     'projects', 'tipsy_gan'))
 
 from tipsy_gan.core.adversarial_step import (  # noqa: E402
-    AdversarialConfig, discriminator_losses, generator_losses, lift_views,
-    train_one_step)
+    AdversarialConfig, OptimizerStep, adversarial_train_step,
+    discriminator_losses, generator_losses, lift_views)
+from tipsy_gan.core.geometry import Orthographic, Perspective  # noqa: E402
 from tipsy_gan.core.networks import (  # noqa: E402
     PartSplitLifter, PoseDiscriminator, ResidualLifter, SoloLifter)
 from tipsy_gan.core.normalization import normalize_pose_2d  # noqa: E402
@@ -94,6 +95,13 @@ def parse_args():
                    'CPU, foreach on CUDA)')
     p.add_argument('--seed', type=int, default=0)
     return p.parse_args()
+
+
+def train_one_step(lifter, disc, g_opt, d_opt, pose_2d, config, rng):
+    """The repo's one adversarial step with torch optimisers."""
+    return adversarial_train_step(lifter, disc, pose_2d, config,
+                                  OptimizerStep(g_opt), OptimizerStep(d_opt),
+                                  rng)
 
 
 def sync(device):
@@ -174,14 +182,15 @@ def profile_step(lifter, disc, g_opt, d_opt, pose_2d, config, rng, device):
     t1 = time.perf_counter()
     times['lift'] = timed.calls[0]
     times['views'] = (t1 - t0) - timed.calls[0]
-    d_out = discriminator_losses(disc, pose_2d, views.fake_2d, config, rng)
+    d_out = discriminator_losses(disc, pose_2d, views.fake_2d,
+                                 config.gan_loss, rng)
     d_opt.zero_grad(set_to_none=True)
     d_out['loss'].backward()
     d_opt.step()
     sync(device)
     t2 = time.perf_counter()
     times['d_step'] = t2 - t1
-    g_out = generator_losses(timed, disc, views, config)
+    g_out = generator_losses(lifter.parts, disc, views, config)
     sync(device)
     t3 = time.perf_counter()
     times['g_losses'] = t3 - t2
@@ -280,8 +289,7 @@ def main():
             if device.type == 'cuda' else f'cpu, {torch.get_num_threads()} '
             'thread(s)')
     print(f'device: {name}; torch {torch.__version__}')
-    options = dict(projection=args.projection,
-                   renormalize_views=args.renormalize_views)
+    options = dict(renormalize_views=args.renormalize_views)
     options.update(args.adversarial)  # --adversarial has the last word
     print(f'model: {args.model}, width {args.width}, batch {args.batch_size}, '
           f'Adam {args.adam}; AdversarialConfig options {options}; poses: '
@@ -290,7 +298,10 @@ def main():
 
     profiles = {}
     for batch_views in (True, False):
-        config = AdversarialConfig(**options, batch_views=batch_views)
+        config = AdversarialConfig(
+            **options, batch_views=batch_views,
+            projection=(Perspective() if args.projection == 'perspective'
+                        else Orthographic()))
         poses_per_s, step_s, profiles[batch_views] = training_throughput(
             args, device, poses, config)
         print(f'\n[batch_views={batch_views}] adversarial training: '

@@ -1,9 +1,11 @@
-"""mmengine hooks, optimiser-wrapper constructor and the evaluation model
-wrapper; importing registers them."""
+"""mmengine hooks, the two-stage train loop, the optimiser-wrapper
+constructor and the evaluation model wrapper; importing registers them."""
 from .distributed import TIPSyEvaluationWrapper
-from .hooks import NonFiniteLossHook, TIPSyStageHook
+from .hooks import NonFiniteLossHook, TIPSyRandomStateHook
+from .loops import TIPSyTrainLoop
 from .optim_constructor import TIPSyOptimWrapperConstructor
 
 __all__ = [
-    'TIPSyEvaluationWrapper', 'NonFiniteLossHook', 'TIPSyStageHook', 'TIPSyOptimWrapperConstructor'
+    'TIPSyEvaluationWrapper', 'NonFiniteLossHook', 'TIPSyRandomStateHook',
+    'TIPSyTrainLoop', 'TIPSyOptimWrapperConstructor'
 ]

@@ -1,4 +1,5 @@
 """MMPose models; importing this registers them in ``MODELS``."""
+from . import core_modules  # noqa: F401
 from .pose_lifter_parts import (TIPSyLifterBackbone, TIPSyLiftingHead,
                                 TIPSyResidualBackbone)
 from .reference_lifters import RigidOracleLifter, ZeroDepthLifter

@@ -27,7 +27,7 @@ from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 
 from ..core.networks import NUM_INPUT_JOINTS, ResidualLifter, ResidualMLP
-from .tipsy_gan_model import lifter_input_2d
+from ..core.inputs import lifter_input_2d
 
 # What tools/export_student.py writes into the checkpoint's meta['kind'].
 POSE_LIFTER_KIND = 'tipsy_pose_lifter'

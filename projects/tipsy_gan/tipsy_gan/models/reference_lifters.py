@@ -13,7 +13,7 @@ from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 
 from ..core.depth_flip import with_root
-from .tipsy_gan_model import lifter_input_2d
+from ..core.inputs import lifter_input_2d
 
 
 def _random_similarities(batch_size: int, generator: torch.Generator):

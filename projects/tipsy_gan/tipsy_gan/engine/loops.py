@@ -1,0 +1,112 @@
+"""The two-stage schedule of TIPSy-GAN (§3.5): adversarial, then distillation.
+
+``train_cfg = dict(type='TIPSyTrainLoop', adversarial_epochs=A,
+distillation_epochs=D)`` trains A adversarial epochs and then D epochs of
+distillation, A + D epochs in all; the stage lengths are set here and
+nowhere else. A model without a student trains the adversarial stage only.
+
+At the switch the teacher becomes the lifter as the adversarial stage left it
+or, when the config has mmengine's ``EMAHook`` (``ExponentialMovingAverage``
+or ``StochasticWeightAverage``), its averaged lifter: the label-free choice
+of §4.3 (the last weights, or a weight average over a range). The EMAHook
+then stops: it has averaged the adversarial stage, and averaging the student
+with its own initial weights would spoil it. Checkpoints of the adversarial
+stage hold the averaged weights (EMAHook's convention), so ``tools/test.py``
+on a solo or leg + torso checkpoint scores the averaged lifter.
+
+The loop also keeps the step's random stream (rotations, label flips) in the
+checkpoints (``TIPSyRandomStateHook``), so a resumed run draws the same
+numbers as an uninterrupted one.
+"""
+from mmengine.hooks import EMAHook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop
+from mmpose.registry import LOOPS
+
+from .hooks import TIPSyRandomStateHook
+
+
+def _model(runner):
+    model = runner.model
+    return model.module if is_model_wrapper(model) else model
+
+
+@LOOPS.register_module()
+class TIPSyTrainLoop(EpochBasedTrainLoop):
+    """``EpochBasedTrainLoop`` over the adversarial and distillation stages.
+
+    Args:
+        adversarial_epochs (int): epochs of the adversarial stage (>= 1).
+        distillation_epochs (int): epochs of distillation; ignored, with a
+            message, when the model has no student.
+        **kwargs: ``EpochBasedTrainLoop``'s other arguments.
+    """
+
+    def __init__(self, runner, dataloader, adversarial_epochs,
+                 distillation_epochs=0, **kwargs):
+        if 'max_epochs' in kwargs:
+            raise ValueError('TIPSyTrainLoop counts max_epochs itself '
+                             '(adversarial_epochs + distillation_epochs)')
+        if int(adversarial_epochs) != adversarial_epochs or \
+                adversarial_epochs < 1:
+            raise ValueError('adversarial_epochs must be an integer >= 1, '
+                             f'got {adversarial_epochs!r}')
+        if int(distillation_epochs) != distillation_epochs or \
+                distillation_epochs < 0:
+            raise ValueError('distillation_epochs must be an integer >= 0, '
+                             f'got {distillation_epochs!r}')
+        if distillation_epochs and getattr(_model(runner), 'student',
+                                           None) is None:
+            print_log(f'TIPSyTrainLoop: the model has no student, so its '
+                      f'{distillation_epochs} distillation epoch(s) are '
+                      'skipped', logger='current')
+            distillation_epochs = 0
+        self.adversarial_epochs = int(adversarial_epochs)
+        self.distillation_epochs = int(distillation_epochs)
+        super().__init__(runner, dataloader,
+                         max_epochs=self.adversarial_epochs +
+                         self.distillation_epochs, **kwargs)
+        if not any(isinstance(h, TIPSyRandomStateHook) for h in runner.hooks):
+            runner.register_hook(TIPSyRandomStateHook())
+
+    def stage_at(self, epoch):
+        """'adversarial' or 'distillation' for a 0-based epoch."""
+        return ('adversarial' if epoch < self.adversarial_epochs else
+                'distillation')
+
+    def _ema_hooks(self):
+        return [h for h in self.runner.hooks if isinstance(h, EMAHook)]
+
+    def run(self):
+        print_log(f'TIPSyTrainLoop: {self.adversarial_epochs} adversarial '
+                  f'epoch(s), then {self.distillation_epochs} of '
+                  'distillation', logger='current')
+        return super().run()
+
+    def run_epoch(self):
+        model = _model(self.runner)
+        if self.stage_at(self._epoch) == 'distillation':
+            if not bool(model.distilling):
+                self._start_distillation(model)
+            for hook in self._ema_hooks():  # also after a resume
+                self.runner._hooks.remove(hook)
+        super().run_epoch()
+
+    def _start_distillation(self, model):
+        emas = self._ema_hooks()
+        if len(emas) > 1:
+            raise RuntimeError('TIPSyTrainLoop: more than one EMAHook; '
+                               'which one averages the teacher is unclear')
+        if emas:
+            averaged = emas[0].ema_model
+            source = averaged.module.lifter
+            how = (f'the {type(averaged).__name__} of the lifter '
+                   f'({averaged.steps.item()} updates)')
+        else:
+            source = model.lifter
+            how = 'the lifter after the last adversarial epoch'
+        model.start_distillation(source)
+        print_log(f'TIPSyTrainLoop: distillation from epoch '
+                  f'{self._epoch + 1}; the teacher is {how}',
+                  logger='current')

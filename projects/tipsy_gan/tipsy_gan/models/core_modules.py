@@ -1,0 +1,15 @@
+"""``tipsy_gan.core``'s building blocks in MMPose's ``MODELS`` registry, so
+that configs choose them by name: lifters, the discriminator, projections,
+GAN losses and priors. Registering here keeps ``core`` free of mmengine."""
+from mmpose.registry import MODELS
+
+from ..core.gan_losses import BCEGANLoss, LeastSquaresGANLoss
+from ..core.geometry import Orthographic, Perspective
+from ..core.networks import (PartSplitLifter, PoseDiscriminator,
+                             ResidualLifter, SoloLifter)
+from ..core.priors import FacingPrior, KneeBendPrior
+
+for _module in (PartSplitLifter, SoloLifter, ResidualLifter,
+                PoseDiscriminator, Orthographic, Perspective, BCEGANLoss,
+                LeastSquaresGANLoss, KneeBendPrior, FacingPrior):
+    MODELS.register_module(module=_module)

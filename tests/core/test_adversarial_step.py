@@ -395,3 +395,22 @@ def test_algorithm_modules_import_neither_mmcv_nor_mmpose():
                             capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_bf16_networks_keep_geometry_losses_and_weights_in_float32():
+    lifter, discriminator, g_opt, d_opt = _setup(width=32)
+    pose_2d = make_toy_poses(64)[0].float()
+    config = step.AdversarialConfig(network_dtype='bfloat16')
+    views = step.lift_views(lifter, pose_2d, config,
+                            torch.Generator().manual_seed(0))
+    assert views.depth.dtype == views.cycled_2d.dtype == torch.float32
+    fp32 = step.lift_views(lifter, pose_2d, step.AdversarialConfig(),
+                           torch.Generator().manual_seed(0))
+    assert not torch.equal(views.depth, fp32.depth)  # really in bf16
+    assert float((views.depth - fp32.depth).abs().mean()) < 0.02
+    logs = train_one_step(lifter, discriminator, g_opt, d_opt, pose_2d,
+                          config, torch.Generator().manual_seed(0))
+    assert all(v.dtype == torch.float32 for v in logs.values())
+    assert all(p.dtype == torch.float32 for p in lifter.parameters())
+    state = g_opt.state[next(lifter.parameters())]
+    assert state['exp_avg'].dtype == torch.float32

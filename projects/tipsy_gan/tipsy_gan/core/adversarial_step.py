@@ -50,7 +50,7 @@ from .gan_losses import BCEGANLoss
 from .geometry import (MAX_AZIMUTH, MAX_ELEVATION, Orthographic,
                        invert_rotation, max_abs_scale, random_rotation,
                        rotate, rotate_quarter_turns_about_y)
-from .networks import frozen, no_bn_stat_updates
+from .networks import frozen, no_bn_stat_updates, run_network
 
 # Quarter turns about y of the three 90° constraints, in the order of eqs. 2–4.
 NINETY_DEGREE_TURNS = (1, 3, 2)
@@ -86,6 +86,10 @@ class AdversarialConfig:
     # Exact under orthographic projection (depth scales with the pose); an
     # approximation under perspective, where the offset d does not scale.
     renormalize_views: bool = False
+    # Run the networks (lifter, D) under torch.autocast in this dtype
+    # ('bfloat16' or 'float16'); their outputs, the geometry, the losses and
+    # the optimiser state stay float32. None: everything in the input dtype.
+    network_dtype: Optional[str] = None
 
     def adversarial_weight(self, part):
         weights = (losses.PAPER_ADVERSARIAL_WEIGHTS
@@ -134,9 +138,11 @@ def renormalised(view_2d, scale):
 
 def _lift_batch(lifter, inputs, config):
     """Depths for a list of (B, 16, 2) inputs, in one pass or one pass each."""
+    dtype = config.network_dtype
     if config.batch_views:
-        return lifter(torch.cat(inputs, dim=0)).split(inputs[0].shape[0])
-    return [lifter(x) for x in inputs]
+        return run_network(lifter, torch.cat(inputs, dim=0),
+                           dtype).split(inputs[0].shape[0])
+    return [run_network(lifter, x, dtype) for x in inputs]
 
 
 def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
@@ -147,7 +153,7 @@ def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
     config = config or AdversarialConfig()
     camera = config.projection
     batch_size = pose_2d.shape[0]
-    depth = lifter(pose_2d)
+    depth = run_network(lifter, pose_2d, config.network_dtype)
     pose_3d = camera.back_project(pose_2d, depth)
     if rotation is None:
         rotation = random_rotation(batch_size, rng, pose_2d.device,
@@ -188,7 +194,7 @@ def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
 
 
 def discriminator_losses(discriminator, real_2d, fake_2d, gan_loss=None,
-                         rng=None):
+                         rng=None, network_dtype=None):
     """Eq. 5 for D, on real Y against detached Ỹ (separate BN batches).
 
     Returns {'loss', 'd_real', 'd_fake', 'd_real_score', 'd_fake_score'}:
@@ -196,8 +202,8 @@ def discriminator_losses(discriminator, real_2d, fake_2d, gan_loss=None,
     loss reads them (probabilities for BCE), all but 'loss' detached.
     """
     gan_loss = gan_loss or BCEGANLoss()
-    real = discriminator(real_2d)
-    fake = discriminator(fake_2d.detach())
+    real = run_network(discriminator, real_2d, network_dtype)
+    fake = run_network(discriminator, fake_2d.detach(), network_dtype)
     real_term, fake_term = gan_loss.discriminator_terms(real, fake, rng)
     return {
         'loss': real_term + fake_term,
@@ -300,7 +306,7 @@ def generator_losses(parts, discriminator, views, config=None):
                        views.rotation)), views.view_scale)
         with frozen(discriminator):
             adversarial = config.gan_loss.generator_term(
-                discriminator(fake_2d))
+                run_network(discriminator, fake_2d, config.network_dtype))
     else:
         adversarial = views.depth.new_zeros(())
 
@@ -363,7 +369,8 @@ def adversarial_train_step(lifter, discriminator, pose_2d, config,
         views = lift_views(lifter, pose_2d, config, rng)
     with discriminator_optim.optim_context(discriminator):
         d_out = discriminator_losses(discriminator, pose_2d, views.fake_2d,
-                                     config.gan_loss, rng)
+                                     config.gan_loss, rng,
+                                     config.network_dtype)
     discriminator_optim.update_params(d_out['loss'])
     with generator_optim.optim_context(lifter):
         g_out = generator_losses(unwrap(lifter).parts, unwrap(discriminator),

@@ -220,6 +220,15 @@ class SoloLifter(nn.Module):
         return self.generator(pose_2d)
 
 
+def run_network(network, x, network_dtype=None):
+    """``network(x)``, under ``torch.autocast`` when ``network_dtype`` names
+    a dtype; the output comes back in ``x``'s dtype."""
+    if network_dtype is None:
+        return network(x)
+    with torch.autocast(x.device.type, dtype=getattr(torch, network_dtype)):
+        return network(x).to(x.dtype)
+
+
 def batch_norm_layers(module):
     return [
         m for m in module.modules()

@@ -192,7 +192,8 @@ class TIPSyGAN(BaseModel):
         pose_2d = lifter_input_2d(data['inputs'], self.validate_inputs)
         if bool(self.distilling):
             return distillation_train_step(self.student, self.teacher,
-                                           pose_2d, optim_wrapper['student'])
+                                           pose_2d, optim_wrapper['student'],
+                                           self.config.network_dtype)
         return adversarial_train_step(self.lifter, self.discriminator,
                                       pose_2d, self.config,
                                       optim_wrapper['generator'],

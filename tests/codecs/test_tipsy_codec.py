@@ -103,20 +103,12 @@ def test_decode_full_skeleton_output_is_made_root_relative(codec):
         rtol=1e-6)
 
 
-def test_keep_root_and_reshape_options(fixture_frames):
-    keypoints = fixture_frames['keypoints']
+def test_keep_root_option(fixture_frames):
     keep = TIPSyLiftingCodec(num_keypoints=17, remove_root=False)
     encoded = keep.encode(**fixture_frames)
     assert encoded['keypoint_labels'].shape == (4, 17, 2)
     np.testing.assert_array_equal(encoded['keypoint_labels'][:, 0], 0.0)
     assert encoded['lifting_target_label'].shape == (4, 17, 3)
-
-    flat = TIPSyLiftingCodec(num_keypoints=17, reshape_keypoints=True)
-    labels = flat.encode(keypoints[:1])['keypoint_labels']
-    assert labels.shape == (32, 1)  # ImagePoseLifting's (K*D, N) layout
-    np.testing.assert_allclose(
-        labels[:, 0], TIPSyLiftingCodec(17).encode(
-            keypoints[:1])['keypoint_labels'].reshape(-1))
 
 
 def test_target_weights_follow_visibility(codec, fixture_frames):

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from tipsy_gan.core.pose_metrics import (align_procrustes, align_xy_extent,
-                                         auc_pck3d, joint_errors, mpjpe,
+                                         auc_pck3d, depth_mirrored_mask,
+                                         joint_errors, mirror_depth, mpjpe,
                                          n_mpjpe, pa_mpjpe, pck3d,
                                          root_relative)
 
@@ -130,6 +131,41 @@ def test_procrustes_fits_on_masked_joints_only():
     assert pa_mpjpe(pred, gt) > 10.0
     aligned = align_procrustes(pred, gt, mask)
     np.testing.assert_allclose(aligned[mask], gt[mask], atol=1e-8)
+
+
+def test_mirror_depth():
+    gt = root_relative(_random_poses())
+    mirrored = mirror_depth(gt)
+    np.testing.assert_array_equal(mirrored[..., :2], gt[..., :2])
+    np.testing.assert_array_equal(mirrored[..., 2], -gt[..., 2])
+    # a pose away from the origin is mirrored about its root's depth
+    shifted = gt + np.array([0.5, -0.2, 5000.0])
+    np.testing.assert_allclose(mirror_depth(shifted) - shifted[:, :1],
+                               mirrored, atol=1e-9)
+    np.testing.assert_allclose(
+        mirror_depth(shifted, root_index=2),
+        root_relative(shifted, 2) * [1, 1, -1] + shifted[:, 2:3])
+
+
+@pytest.mark.parametrize('alignment', ['procrustes', 'none'])
+def test_depth_mirrored_mask(alignment):
+    gt = root_relative(_random_poses(n=64, seed=8))
+    assert not depth_mirrored_mask(gt, gt, alignment).any()
+    mirrored = mirror_depth(gt)
+    assert depth_mirrored_mask(mirrored, gt, alignment).all()
+    half = np.concatenate((gt[:32], mirrored[32:]))
+    mask = depth_mirrored_mask(half, gt, alignment)
+    assert not mask[:32].any() and mask[32:].all()
+
+
+def test_depth_mirrored_mask_ignores_rotation_and_scale_not_reflection():
+    gt = root_relative(_random_poses(n=64, seed=9))
+    rotation = _rotation([0.2, 1.0, -0.3], 2.0)
+    pred = 3.0 * gt @ rotation.T
+    np.testing.assert_allclose(joint_errors(pred, gt, alignment='procrustes'),
+                               0.0, atol=1e-9)
+    assert not depth_mirrored_mask(pred, gt).any()
+    assert depth_mirrored_mask(3.0 * mirror_depth(gt) @ rotation.T, gt).all()
 
 
 def test_pck3d_hand_values():

@@ -6,6 +6,7 @@ split hygiene and that MMPose's own Human36mDataset and lifting pipeline read
 the result.
 """
 import gzip
+import importlib.util
 import json
 import pickle
 import shutil
@@ -16,18 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tipsy_gan.core.skeleton import BONES, H36M_ACTIONS
+from tipsy_gan.core.skeleton import (BONES, H36M_ACTIONS, LEFT_FOOT,
+                                     LEFT_HIP, LEFT_KNEE, RIGHT_FOOT,
+                                     RIGHT_HIP, RIGHT_KNEE, ROOT, THORAX)
 from tipsy_gan.paths import REPO_ROOT
 
-SCRIPT = (REPO_ROOT / 'tools' / 'dataset_converters' /
-          'h36m_expmap_to_mmpose.py')
+CONVERTERS = REPO_ROOT / 'tools' / 'dataset_converters'
+SCRIPT = CONVERTERS / 'h36m_expmap_to_mmpose.py'
 # S5/directions_1 is missing from the release; S6/posing_1 duplicates
 # S5/posing_1; S11/sittingdown_2 duplicates S5/sittingdown_2 (a leak).
 SUBJECTS = ['S1', 'S5', 'S6', 'S9', 'S11']
 SEQUENCES = ['directions_1', 'walking_1', 'posing_1', 'sittingdown_2']
 ANN = 'annotation_body3d'
-L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 4, 1, 5, 2, 6, 3
-PELVIS, THORAX = 0, 8
 
 
 def run_converter(shared: Path, out_dir: Path, *extra, expmap_dir=None):
@@ -58,6 +59,18 @@ def cameras(shared):
         return pickle.load(f)
 
 
+@pytest.fixture(scope='module')
+def hx():
+    """tools/dataset_converters/h36m_expmap.py, the converter's maths, as a
+    module (tools/ holds scripts, not packages)."""
+    spec = importlib.util.spec_from_file_location(
+        'h36m_expmap', CONVERTERS / 'h36m_expmap.py')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope='session')
 def report(converted):
     out, _ = converted
@@ -69,9 +82,12 @@ def load_npz(out: Path, fps: str, split: str) -> dict:
         return {key: data[key] for key in data.files}
 
 
-def video_folders(imgnames) -> np.ndarray:
-    """'S9/S9_Walking_1.54138969/...jpg' -> 'S9_Walking_1.54138969'."""
-    return np.array([name.split('/')[1] for name in imgnames])
+def video_rows(imgnames) -> dict:
+    """Each video folder ('S9/S9_Walking_1.54138969/...jpg' ->
+    'S9_Walking_1.54138969') and its rows, in folder order."""
+    folders = np.array([name.split('/')[1] for name in imgnames])
+    return {folder: np.flatnonzero(folders == folder)
+            for folder in np.unique(folders)}
 
 
 def camera_of(cameras, imgname):
@@ -93,16 +109,16 @@ def chirality_scores(S: np.ndarray, part: np.ndarray):
     Returns (fraction agreeing in 3D, fraction correct in the image).
     """
     S = S[..., :3]
-    knee_front = (S[:, R_KNEE] - (S[:, R_HIP] + S[:, R_ANKLE]) / 2
-                  + S[:, L_KNEE] - (S[:, L_HIP] + S[:, L_ANKLE]) / 2)
+    knee_front = (S[:, RIGHT_KNEE] - (S[:, RIGHT_HIP] + S[:, RIGHT_FOOT]) / 2
+                  + S[:, LEFT_KNEE] - (S[:, LEFT_HIP] + S[:, LEFT_FOOT]) / 2)
     bend = np.linalg.norm(knee_front, axis=1)
     bent = bend > 0.05
-    hips_front = np.cross(S[:, L_HIP] - S[:, R_HIP],
-                          S[:, THORAX] - S[:, PELVIS])
+    hips_front = np.cross(S[:, LEFT_HIP] - S[:, RIGHT_HIP],
+                          S[:, THORAX] - S[:, ROOT])
     agree_3d = np.mean(np.sum(knee_front * hips_front, axis=1)[bent] > 0)
     facing_camera = bent & (knee_front[:, 2] < -0.5 * bend)  # within 60 deg
     assert facing_camera.sum() > 100, 'too few frames facing a camera'
-    hips_x = part[facing_camera][:, [L_HIP, R_HIP], 0]
+    hips_x = part[facing_camera][:, [LEFT_HIP, RIGHT_HIP], 0]
     return agree_3d, np.mean(hips_x[:, 0] > hips_x[:, 1])
 
 
@@ -111,10 +127,8 @@ def mirrored_copy(S, imgnames, cameras):
     seen through the same cameras."""
     from mmpose.utils.camera import SimpleCamera
     S_out, part_out = np.empty_like(S[..., :3]), np.empty_like(S[..., :2])
-    folders = video_folders(imgnames)
-    for folder in np.unique(folders):
-        rows = folders == folder
-        cam = camera_of(cameras, imgnames[np.flatnonzero(rows)[0]])
+    for rows in video_rows(imgnames).values():
+        cam = camera_of(cameras, imgnames[rows[0]])
         camera = SimpleCamera(cam)
         world = camera.camera_to_world(S[rows, :, :3])
         world[..., 1] *= -1  # reflect y: left and right exchange
@@ -179,9 +193,8 @@ def test_bone_lengths_constant(converted):
     out, _ = converted
     for split in ('train', 'test'):
         data = load_npz(out, 'fps50', split)
-        folders = video_folders(data['imgname'])
-        for folder in np.unique(folders):
-            joints = data['S'][folders == folder, :, :3]
+        for folder, rows in video_rows(data['imgname']).items():
+            joints = data['S'][rows, :, :3]
             for parent, child in BONES:
                 length = np.linalg.norm(joints[:, child] - joints[:, parent],
                                         axis=-1)
@@ -192,9 +205,7 @@ def test_keypoints_inside_images(converted, cameras):
     out, _ = converted
     for split in ('train', 'test'):
         data = load_npz(out, 'fps50', split)
-        folders = video_folders(data['imgname'])
-        for folder in np.unique(folders):
-            rows = np.flatnonzero(folders == folder)
+        for folder, rows in video_rows(data['imgname']).items():
             cam = camera_of(cameras, data['imgname'][rows[0]])
             xy = data['part'][rows, :, :2]
             assert xy.min() >= 0, folder
@@ -242,18 +253,17 @@ def test_duplicates_and_leaks_removed(converted, report):
 
     train = load_npz(out, 'fps10', 'train')
     test = load_npz(out, 'fps10', 'test')
-    test_folders = set(video_folders(test['imgname']))
+    test_folders = set(video_rows(test['imgname']))
     assert not any(f.startswith('S11_SittingDown_2.') for f in test_folders)
-    assert not test_folders & set(video_folders(train['imgname']))
+    assert not test_folders & set(video_rows(train['imgname']))
     assert {f.split('_', 1)[0] for f in test_folders} == {'S9', 'S11'}
 
     # content-level: no test motion equals a training motion (pairwise joint
     # distances do not depend on camera or placement)
     def signatures(data):
-        folders = video_folders(data['imgname'])
         result = {}
-        for folder in np.unique(folders):
-            joints = data['S'][folders == folder][:10, :, :3]
+        for folder, rows in video_rows(data['imgname']).items():
+            joints = data['S'][rows[:10], :, :3]
             result[folder] = np.linalg.norm(
                 joints[:, :, None] - joints[:, None], axis=-1)
         return result
@@ -392,29 +402,26 @@ def test_mmpose_dataset_and_lifting_pipeline(converted):
 
 
 # ------------------------------------------------------- reconstruction maths
-def test_release_to_world_is_a_rotation():
-    from tipsy_gan.datasets.h36m_expmap import RELEASE_TO_WORLD
-    np.testing.assert_allclose(RELEASE_TO_WORLD @ RELEASE_TO_WORLD.T,
+def test_release_to_world_is_a_rotation(hx):
+    release_to_world = hx.RELEASE_TO_WORLD
+    np.testing.assert_allclose(release_to_world @ release_to_world.T,
                                np.eye(3), atol=0)
-    assert np.linalg.det(RELEASE_TO_WORLD) == pytest.approx(1.0)  # no mirror
+    assert np.linalg.det(release_to_world) == pytest.approx(1.0)  # no mirror
     # release y (up) -> world z, release z (facing) -> world -y
-    np.testing.assert_allclose(np.array([0., 1., 0.]) @ RELEASE_TO_WORLD,
+    np.testing.assert_allclose(np.array([0., 1., 0.]) @ release_to_world,
                                [0., 0., 1.])
 
 
-def test_expmap_to_rotmat_is_rodrigues():
+def test_expmap_to_rotmat_is_rodrigues(hx):
     from scipy.spatial.transform import Rotation
-
-    from tipsy_gan.datasets.h36m_expmap import expmap_to_rotmat
     rotvecs = np.random.default_rng(0).normal(size=(50, 3))
     rotvecs[0] = 0
-    np.testing.assert_allclose(expmap_to_rotmat(rotvecs),
+    np.testing.assert_allclose(hx.expmap_to_rotmat(rotvecs),
                                Rotation.from_rotvec(rotvecs).as_matrix(),
                                atol=1e-12)
 
 
-def test_fit_tilt_recovers_a_known_tilt(shared):
-    from tipsy_gan.datasets import h36m_expmap as hx
+def test_fit_tilt_recovers_a_known_tilt(shared, hx):
     skeleton = hx.ExpmapSkeleton.from_json(
         shared / 'data' / 'h36m_expmap_skeleton.json')
     expmap = hx.load_expmap_file(

@@ -8,10 +8,10 @@ layout of MMPose's ``tools/dataset_converters/preprocess_h36m.py``)::
     annotation_body3d/fps10/h36m_{train,test}.npz   (+ joint*_stats.pkl)
     annotation_body3d/conversion_report.json
 
-Poses are rebuilt with :mod:`tipsy_gan.datasets.h36m_expmap`, projected through
-the real calibration with MMPose's ``SimpleCamera``. Byte-identical duplicate
-sequences are kept once, and a test sequence equal to a training one is
-dropped. Output is deterministic and appears only once the run has finished.
+Poses are rebuilt with ``h36m_expmap.py`` (beside this script), projected
+through the real calibration with MMPose's ``SimpleCamera``. Byte-identical
+duplicate sequences are kept once, and a test sequence equal to a training one
+is dropped. Output is deterministic and appears only once the run has finished.
 
 Example::
 
@@ -36,8 +36,9 @@ import numpy as np
 from tqdm import tqdm
 
 from tipsy_gan.core.skeleton import H36M_ACTIONS
-from tipsy_gan.datasets import h36m_expmap as hx
 from tipsy_gan.paths import shared_dir
+
+import h36m_expmap as hx  # beside this script (tools/ is not a package)
 
 SPLITS = {'train': ('S1', 'S5', 'S6', 'S7', 'S8'), 'test': ('S9', 'S11')}
 SUBJECT_SPLIT = {s: split for split, subs in SPLITS.items() for s in subs}

@@ -22,8 +22,7 @@ class TIPSyLiftingCodec(BaseKeypointCodec):
     - ``keypoint_labels`` ``(N, K-1, 2)`` float32: the 2D pose with the root
       at the origin, divided by its largest |x| or |y| (so in [-1, 1]), root
       row removed (``remove_root=True``, the default: the paper's generators
-      never see the constant root). ``(N, K, 2)`` if ``remove_root=False``;
-      ``(K'*2, N)`` if ``reshape_keypoints=True`` (MMPose's TCN layout).
+      never see the constant root). ``(N, K, 2)`` if ``remove_root=False``.
       ``PackPoseInputs`` turns this into the model input.
     - ``keypoint_labels_visible`` ``(N, K-1)``: the 2D visibilities, same
       joints.
@@ -49,8 +48,6 @@ class TIPSyLiftingCodec(BaseKeypointCodec):
         root_index (int): the root (pelvis). Default 0.
         remove_root (bool): drop the root row from the 2D input and 3D
             target. Default True.
-        reshape_keypoints (bool): return ``keypoint_labels`` as
-            ``(K'*2, N)`` like ``ImagePoseLifting``. Default False.
     """
 
     auxiliary_encode_keys = {'lifting_target', 'lifting_target_visible'}
@@ -69,8 +66,7 @@ class TIPSyLiftingCodec(BaseKeypointCodec):
     def __init__(self,
                  num_keypoints: int,
                  root_index: int = 0,
-                 remove_root: bool = True,
-                 reshape_keypoints: bool = False):
+                 remove_root: bool = True):
         super().__init__()
         if not 0 <= root_index < num_keypoints:
             raise ValueError(f'root_index {root_index} is out of range for '
@@ -78,7 +74,6 @@ class TIPSyLiftingCodec(BaseKeypointCodec):
         self.num_keypoints = num_keypoints
         self.root_index = root_index
         self.remove_root = remove_root
-        self.reshape_keypoints = reshape_keypoints
 
     @property
     def num_output_keypoints(self) -> int:
@@ -127,14 +122,8 @@ class TIPSyLiftingCodec(BaseKeypointCodec):
 
         normalised, scale, root = normalize_pose_2d(keypoints,
                                                     self.root_index)
-        keypoint_labels = self._drop_root(normalised, axis=1)
-        if self.reshape_keypoints:
-            num_poses = keypoint_labels.shape[0]
-            keypoint_labels = keypoint_labels.transpose(1, 2, 0).reshape(
-                -1, num_poses)
-
         encoded = dict(
-            keypoint_labels=keypoint_labels.astype(np.float32),
+            keypoint_labels=self._drop_root(normalised, 1).astype(np.float32),
             keypoint_labels_visible=self._drop_root(keypoints_visible, 1),
             keypoints_2d_scale=scale.astype(np.float32),
             keypoints_2d_root=root.astype(np.float32))

@@ -1,11 +1,12 @@
-"""The global depth flip z → −z: label-free priors that break it, and a metric.
+"""The global depth flip z → −z: label-free priors that break it.
 
 Under orthographic projection every loss of the paper is unchanged when all
 predicted depths change sign (calibration notes, observation 1), so nothing in
 the paper's recipe decides which of a pose and its mirror image through the
 image plane is predicted. Perspective projection (``geometry.project_perspective``)
 is one way to break the tie; the priors below are another. They are not part of
-the paper and are off unless given a weight.
+the paper and are off unless given a weight. Which poses come out mirrored is
+measured by ``pose_metrics.depth_mirrored_mask``.
 
 Poses here are (B, 17, 3) in the MMPose Human3.6M order, or (B, 16, 3) over
 the non-root joints with the root at the origin (see ``with_root``). Camera
@@ -14,13 +15,9 @@ axes: x right, y down, z away from the camera (right-handed).
 import torch
 import torch.nn.functional as F
 
-from .skeleton import NUM_JOINTS
-
-ROOT = 0
-RIGHT_HIP, RIGHT_KNEE, RIGHT_FOOT = 1, 2, 3
-LEFT_HIP, LEFT_KNEE, LEFT_FOOT = 4, 5, 6
-THORAX = 8
-LEFT_SHOULDER, RIGHT_SHOULDER = 11, 14
+from .skeleton import (LEFT_FOOT, LEFT_HIP, LEFT_KNEE, LEFT_SHOULDER,
+                       NUM_JOINTS, RIGHT_FOOT, RIGHT_HIP, RIGHT_KNEE,
+                       RIGHT_SHOULDER, ROOT, THORAX)
 
 
 def with_root(pose_3d):
@@ -30,15 +27,6 @@ def with_root(pose_3d):
         return pose_3d
     root = pose_3d.new_zeros(pose_3d.shape[:-2] + (1, 3))
     return torch.cat((root, pose_3d), dim=-2)
-
-
-def mirror_depth(pose_3d):
-    """Reflect a pose through the plane z = z_root (root-relative depths
-    change sign)."""
-    root_z = with_root(pose_3d)[..., ROOT:ROOT + 1, 2]
-    z = pose_3d[..., 2]
-    return torch.cat((pose_3d[..., :2], (2 * root_z - z).unsqueeze(-1)),
-                     dim=-1)
 
 
 def body_forward_direction(pose_3d, eps=1e-8):
@@ -117,48 +105,3 @@ def shoulder_hip_facing_loss(pose_3d):
 def facing_agreement_share(pose_3d):
     """Fraction of poses whose shoulders and hips face the same way."""
     return (shoulder_hip_alignment(pose_3d) > 0).float().mean()
-
-
-def procrustes_errors(pred_3d, gt_3d):
-    """(B,) mean per-joint error after the best similarity transform (rotation
-    without reflection, scale, translation) of ``pred_3d`` onto ``gt_3d``."""
-    pred = pred_3d - pred_3d.mean(dim=-2, keepdim=True)
-    gt = gt_3d - gt_3d.mean(dim=-2, keepdim=True)
-    u, s, vh = torch.linalg.svd(pred.transpose(-1, -2) @ gt)
-    # Row-vector form: aligned = scale · pred @ (U D V^T), D fixing det = +1.
-    sign = torch.sign(torch.linalg.det(u @ vh))
-    d = torch.ones_like(s)
-    d[..., -1] = sign
-    rotation = (u * d.unsqueeze(-2)) @ vh
-    scale = (s * d).sum(-1) / pred.square().sum((-1, -2)).clamp(min=1e-12)
-    aligned = scale[..., None, None] * pred @ rotation
-    return (aligned - gt).norm(dim=-1).mean(-1)
-
-
-def root_relative_errors(pred_3d, gt_3d):
-    """(B,) mean per-joint error of the root-relative poses, in the same units."""
-    pred = with_root(pred_3d)
-    gt = with_root(gt_3d)
-    pred = pred - pred[..., ROOT:ROOT + 1, :]
-    gt = gt - gt[..., ROOT:ROOT + 1, :]
-    return (pred - gt).norm(dim=-1).mean(-1)
-
-
-def depth_mirrored_mask(pred_3d, gt_3d, align='procrustes'):
-    """(B,) True where ``mirror_depth(pred)`` fits ``gt`` better than ``pred``.
-
-    ``align='procrustes'`` compares PA errors (the units of pred and gt may
-    differ; reflection is not allowed in the alignment, so it cannot undo a
-    mirror); ``align='none'`` compares root-relative errors (same units).
-    """
-    pred, gt = with_root(pred_3d), with_root(gt_3d)
-    errors = {
-        'procrustes': procrustes_errors,
-        'none': root_relative_errors
-    }[align]
-    return errors(mirror_depth(pred), gt) < errors(pred, gt)
-
-
-def depth_mirrored_share(pred_3d, gt_3d, align='procrustes'):
-    """Fraction of poses whose depth is better explained by −z (0-dim tensor)."""
-    return depth_mirrored_mask(pred_3d, gt_3d, align).float().mean()

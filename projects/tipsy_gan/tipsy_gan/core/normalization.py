@@ -103,30 +103,3 @@ def normalize_pose_2d(keypoints_2d: Array,
     normalised = centred / scale[..., None, None]
     return normalised, scale, root
 
-
-def denormalize_pose_2d(normalised: Array, scale: Array,
-                        root: Array) -> Array:
-    """Invert :func:`normalize_pose_2d`: ``normalised * scale + root``.
-
-    Args:
-        normalised: ``(..., K, 2)`` normalised poses.
-        scale: ``(...)`` per-pose scales returned by :func:`normalize_pose_2d`.
-        root: ``(..., 2)`` root positions returned by :func:`normalize_pose_2d`.
-
-    Returns:
-        ``(..., K, 2)`` poses in the original units.
-    """
-    normalised = _as_float_array(normalised)
-    scale = _as_float_array(scale)
-    root = _as_float_array(root)
-    batch = tuple(normalised.shape[:-2])
-    if normalised.ndim < 2 or normalised.shape[-1] != 2:
-        raise ValueError(f'normalised must have shape (..., K, 2), got '
-                         f'{tuple(normalised.shape)}')
-    if tuple(scale.shape) != batch:
-        raise ValueError(f'scale must have shape {batch}, got '
-                         f'{tuple(scale.shape)}')
-    if tuple(root.shape) != batch + (2, ):
-        raise ValueError(f'root must have shape {batch + (2, )}, got '
-                         f'{tuple(root.shape)}')
-    return normalised * scale[..., None, None] + root[..., None, :]

@@ -1,4 +1,5 @@
-"""3D pose error metrics in plain NumPy: (N/PA-)MPJPE, PCK3D and its AUC.
+"""3D pose error metrics in plain NumPy: (N/PA-)MPJPE, PCK3D and its AUC,
+and which poses are depth-mirrored.
 
 All functions take ``pred`` and ``gt`` of shape ``(N, K, 3)`` in the same
 unit (the MMPose glue passes millimetres) and an optional boolean ``mask``
@@ -19,6 +20,10 @@ Alignments, by name (``alignment=`` argument):
   |x| or |y| equals the ground truth's. The TIPSy paper (§4, MPI-INF-3DHP)
   "scale[s] them up by their original normalising factor" before PCK3D; this
   is our reading of that, given TIPSy's max-normalisation (paper §3).
+
+:func:`depth_mirrored_mask` detects the global depth flip z → −z, an exact
+symmetry of TIPSy's orthographic losses: which poses fit the ground truth
+better mirrored (over all joints, no mask), after the same alignments.
 """
 from typing import Optional, Tuple
 
@@ -33,6 +38,17 @@ def root_relative(poses: np.ndarray, root_index: int = 0) -> np.ndarray:
     """Subtract each pose's root joint: ``(..., K, D) -> (..., K, D)``."""
     poses = np.asarray(poses)
     return poses - poses[..., root_index:root_index + 1, :]
+
+
+def mirror_depth(poses: np.ndarray, root_index: int = 0) -> np.ndarray:
+    """Reflect each pose through the plane z = z_root: ``(..., K, 3)``.
+
+    Root-relative depths change sign; x and y stay. Returns a float64 copy.
+    """
+    mirrored = np.array(poses, dtype=np.float64)
+    root_z = mirrored[..., root_index:root_index + 1, 2]
+    mirrored[..., 2] = 2 * root_z - mirrored[..., 2]
+    return mirrored
 
 
 def _check_inputs(pred, gt, mask) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,6 +163,12 @@ def joint_errors(pred: np.ndarray,
     return np.linalg.norm(aligned - gt, axis=-1)
 
 
+def _masked_errors(pred, gt, mask, alignment: str) -> np.ndarray:
+    """1-D errors of the masked joints of all poses, after ``alignment``."""
+    _, _, mask = _check_inputs(pred, gt, mask)
+    return joint_errors(pred, gt, mask, alignment)[mask]
+
+
 def mpjpe(pred: np.ndarray,
           gt: np.ndarray,
           mask: Optional[np.ndarray] = None) -> float:
@@ -157,16 +179,14 @@ def mpjpe(pred: np.ndarray,
     same metric unit as ``gt``, which an unsupervised, scale-free lifter
     such as TIPSy does not provide; use :func:`n_mpjpe` / :func:`pa_mpjpe`.
     """
-    _, _, mask = _check_inputs(pred, gt, mask)
-    return float(joint_errors(pred, gt, mask, 'none')[mask].mean())
+    return float(_masked_errors(pred, gt, mask, 'none').mean())
 
 
 def n_mpjpe(pred: np.ndarray,
             gt: np.ndarray,
             mask: Optional[np.ndarray] = None) -> float:
     """MPJPE after the optimal per-pose scale (Rhodin et al., CVPR 2018)."""
-    _, _, mask = _check_inputs(pred, gt, mask)
-    return float(joint_errors(pred, gt, mask, 'scale')[mask].mean())
+    return float(_masked_errors(pred, gt, mask, 'scale').mean())
 
 
 def pa_mpjpe(pred: np.ndarray,
@@ -177,8 +197,7 @@ def pa_mpjpe(pred: np.ndarray,
     Rotation (no reflection), uniform scale and translation per pose; see
     :func:`align_procrustes`. The TIPSy paper reports this on Human3.6M.
     """
-    _, _, mask = _check_inputs(pred, gt, mask)
-    return float(joint_errors(pred, gt, mask, 'procrustes')[mask].mean())
+    return float(_masked_errors(pred, gt, mask, 'procrustes').mean())
 
 
 def pck3d(pred: np.ndarray,
@@ -192,8 +211,7 @@ def pck3d(pred: np.ndarray,
     Improved CNN Supervision" (3DV 2017): a joint is correct if its 3D error
     is below 150 mm. ``threshold`` is in the unit of ``pred``/``gt``.
     """
-    _, _, mask = _check_inputs(pred, gt, mask)
-    errors = joint_errors(pred, gt, mask, alignment)[mask]
+    errors = _masked_errors(pred, gt, mask, alignment)
     return float(100.0 * np.mean(errors < threshold))
 
 
@@ -210,7 +228,25 @@ def auc_pck3d(pred: np.ndarray,
     thresholds = np.asarray(thresholds, dtype=np.float64).reshape(-1)
     if thresholds.size == 0:
         raise ValueError('thresholds is empty')
-    _, _, mask = _check_inputs(pred, gt, mask)
-    errors = joint_errors(pred, gt, mask, alignment)[mask]
+    errors = _masked_errors(pred, gt, mask, alignment)
     pck_curve = (errors[None, :] < thresholds[:, None]).mean(axis=1)
     return float(100.0 * pck_curve.mean())
+
+
+def depth_mirrored_mask(pred: np.ndarray,
+                        gt: np.ndarray,
+                        alignment: str = 'procrustes') -> np.ndarray:
+    """``(N,)`` True where ``mirror_depth(pred)`` fits ``gt`` better than
+    ``pred``: its mean error over all joints is smaller.
+
+    ``'procrustes'`` (default) compares PA errors, so the units of ``pred``
+    and ``gt`` may differ; the alignment allows no reflection, so it cannot
+    undo a mirror. ``'none'`` compares the poses as given (same unit,
+    root-relative, as the module's callers make them).
+    """
+    pred, gt, _ = _check_inputs(pred, gt, None)
+
+    def pose_errors(candidate):
+        return joint_errors(candidate, gt, alignment=alignment).mean(axis=1)
+
+    return pose_errors(mirror_depth(pred)) < pose_errors(pred)

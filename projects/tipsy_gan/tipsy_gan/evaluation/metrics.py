@@ -222,18 +222,14 @@ class DepthMirroredShareMetric(_RootRelativePoseMetric):
 
     The global depth flip is an exact symmetry of TIPSy's losses under
     orthographic projection, so a lifter can converge to the mirror image;
-    PA-MPJPE alone then looks like a failure to learn. Reported overall and
-    per action, as ``Mirrored`` and ``Mirrored_<Action>``.
+    PA-MPJPE alone then looks like a failure to learn. Every joint counts,
+    visible or not (``pose_metrics.depth_mirrored_mask``).
+    Reported overall and per action, as ``Mirrored`` and ``Mirrored_<Action>``.
     """
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        import torch
-
-        from tipsy_gan.core.depth_flip import depth_mirrored_mask
         pred, gt, _, actions = self._gather(results)
-        mirrored = depth_mirrored_mask(
-            torch.as_tensor(pred, dtype=torch.float64),
-            torch.as_tensor(gt, dtype=torch.float64)).numpy()
+        mirrored = pose_metrics.depth_mirrored_mask(pred, gt)
         metrics = {'Mirrored': 100.0 * float(mirrored.mean())}
         for action in sorted(set(actions.tolist())):
             metrics[f'Mirrored_{action}'] = 100.0 * float(

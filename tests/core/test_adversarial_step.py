@@ -414,3 +414,11 @@ def test_bf16_networks_keep_geometry_losses_and_weights_in_float32():
     assert all(p.dtype == torch.float32 for p in lifter.parameters())
     state = g_opt.state[next(lifter.parameters())]
     assert state['exp_avg'].dtype == torch.float32
+
+
+def test_renormalised_views_have_unit_peak():
+    views = torch.randn(5, 16, 2) * 3
+    config = step.AdversarialConfig(renormalize_views=True)
+    scaled = step.renormalised(views, step.view_scale(views, config))
+    assert torch.allclose(scaled.abs().flatten(1).max(1).values, torch.ones(5))
+    assert step.view_scale(views, step.AdversarialConfig()) is None

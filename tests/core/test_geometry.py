@@ -127,9 +127,3 @@ def test_perspective_back_projection_round_trip():
 def test_a_camera_behind_the_root_is_an_error():
     with pytest.raises(ValueError, match='depth_offset'):
         geometry.Perspective(0.0)
-
-
-def test_max_abs_scale_normalises_to_unit_peak():
-    pose = torch.randn(5, 16, 2) * 3
-    scaled = pose * geometry.max_abs_scale(pose)
-    assert torch.allclose(scaled.abs().flatten(1).max(1).values, torch.ones(5))

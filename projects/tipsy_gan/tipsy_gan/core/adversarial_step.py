@@ -48,9 +48,10 @@ from torch.nn.parallel import DistributedDataParallel
 from . import losses
 from .gan_losses import BCEGANLoss
 from .geometry import (MAX_AZIMUTH, MAX_ELEVATION, Orthographic,
-                       invert_rotation, max_abs_scale, random_rotation,
-                       rotate, rotate_quarter_turns_about_y)
+                       invert_rotation, random_rotation, rotate,
+                       rotate_quarter_turns_about_y)
 from .networks import frozen, no_bn_stat_updates, run_network
+from .normalization import max_abs_coordinate
 
 # Quarter turns about y of the three 90° constraints, in the order of eqs. 2–4.
 NINETY_DEGREE_TURNS = (1, 3, 2)
@@ -124,11 +125,13 @@ def unwrap(module):
         else module
 
 
-def view_scale(view_2d, config):
-    """The factor that renormalises a synthetic view (None when off)."""
+def view_scale(view_2d, config, eps=1e-6):
+    """(B, 1, 1) factor that brings a synthetic view back to the input's
+    max-normalisation, max |coord| = 1 (None when off)."""
     if not config.renormalize_views:
         return None
-    return max_abs_scale(view_2d).detach()
+    peak = max_abs_coordinate(view_2d).detach()
+    return (1.0 / peak.clamp(min=eps)).reshape(-1, 1, 1)
 
 
 def renormalised(view_2d, scale):

@@ -168,12 +168,3 @@ class Perspective:
 
     def __repr__(self):
         return f'Perspective(depth_offset={self.depth_offset})'
-
-
-def max_abs_scale(pose_2d, eps=1e-6):
-    """(B, 1, 1) factor that max-normalises each 2D pose so max |coord| = 1.
-
-    Used to bring rotated views back to the input's normalisation.
-    """
-    peak = pose_2d.abs().flatten(1).max(dim=1).values
-    return (1.0 / peak.clamp(min=eps)).reshape(-1, 1, 1)

@@ -44,8 +44,11 @@ def _all_finite(x: Array) -> bool:
     return bool(np.isfinite(x).all())
 
 
-def _max_abs_coordinate(centred: Array) -> Array:
-    """Per-pose max |coordinate| over joints and both axes: (..., K, 2) -> (...)."""
+def max_abs_coordinate(centred: Array) -> Array:
+    """Per-pose max |coordinate| over joints and both axes: (..., K, 2) -> (...).
+
+    The normalising scale of a root-centred pose (and of a rotated view,
+    which ``adversarial_step`` renormalises by it)."""
     if _is_torch(centred):
         return centred.abs().amax(dim=(-2, -1))
     return np.abs(centred).max(axis=(-2, -1))
@@ -92,7 +95,7 @@ def normalize_pose_2d(keypoints_2d: Array,
         _check_pose_2d(keypoints_2d, root_index, 'keypoints_2d')
     root = keypoints_2d[..., root_index, :]
     centred = keypoints_2d - root[..., None, :]
-    scale = _max_abs_coordinate(centred)
+    scale = max_abs_coordinate(centred)
     if validate and bool((scale == 0).any()):
         flat = scale.reshape(-1)
         bad = (flat == 0).nonzero()

@@ -280,3 +280,54 @@ train_dataloader = dict(
     assert type(runner.train_dataloader.dataset).__name__ == 'Human36mDataset'
     for key, value in states[0].items():
         assert torch.equal(value, states[1][key]), key
+
+
+# ------------------------------------------------------------ config only
+THREE_PARTS = """
+model = dict(
+    lifter=dict(parts=dict(
+        arms=['left_shoulder', 'left_elbow', 'left_wrist', 'right_shoulder',
+              'right_elbow', 'right_wrist'],
+        torso=['spine', 'thorax', 'neck_base', 'head'],
+        legs=['right_hip', 'right_knee', 'right_foot', 'left_hip',
+              'left_knee', 'left_foot'])),
+    adversarial=dict(w_adversarial=dict(arms=0.05, torso=0.03, legs=0.05)))
+"""
+VARIANTS = {
+    'three_parts': THREE_PARTS,
+    'least_squares_gan': "model = dict(gan_loss=dict(_delete_=True, "
+    "type='LeastSquaresGANLoss'))",
+    'authors_gan': "model = dict(gan_loss=dict(real_label=0.8, "
+    "flip_prob=0.1), discriminator=dict(dropout=0.5))",
+    'orthographic': "model = dict(projection=dict(_delete_=True, "
+    "type='Orthographic'))",
+    'perspective': '',  # the CPU recipe's own
+}
+
+
+@pytest.mark.parametrize('variant', VARIANTS)
+def test_method_changes_are_config_changes(tmp_path, data_root, variant):
+    """A third part generator, another GAN loss, the other projection: one
+    config entry each, trained for real (one adversarial epoch, then the
+    distillation) with no code edited."""
+    snapshots = LifterIterationSnapshots()
+    runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
+                         adversarial_epochs=1, distillation_epochs=1,
+                         averaging=SWA(begin_epoch=1),
+                         extra=VARIANTS[variant])
+    runner.train()
+    model = runner.model
+    logs = runner.message_hub.log_scalars
+    assert math.isfinite(logs['train/s_loss'].current())
+    first, last = snapshots.states[0][2], snapshots.states[7][2]
+    for part in model.lifter.parts:
+        prefix = (f'generators.{part}.' if hasattr(model.lifter, 'generators')
+                  else 'generator.')
+        assert any(not torch.equal(v, first[k]) for k, v in last.items()
+                   if k.startswith(prefix)), part
+    if variant == 'three_parts':
+        assert sorted(model.lifter.parts) == ['arms', 'legs', 'torso']
+    if variant == 'least_squares_gan':
+        assert type(model.config.gan_loss).__name__ == 'LeastSquaresGANLoss'
+    if variant in ('orthographic', 'perspective'):
+        assert type(model.config.projection).__name__ == variant.title()

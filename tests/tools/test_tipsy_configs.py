@@ -15,7 +15,8 @@ METHODS = ['tipsy_h36m', 'parts_h36m', 'solo_h36m']
 # the paper's recipe at paper scale and at CPU scale, and our CPU recipe
 PAPER_RECIPE = METHODS + [f'{m}_cpu_paper' for m in METHODS]
 TRAINED = PAPER_RECIPE + [f'{m}_cpu' for m in METHODS]
-CONFIGS = TRAINED + [
+INSPECTION = ['inspection/parts_h36m_cpu_4ep', 'inspection/solo_h36m_cpu_4ep']
+CONFIGS = TRAINED + INSPECTION + [
     'supervised_h36m_cpu', 'tipsy_h36m_lifter', 'tipsy_h36m_cpu_lifter']
 
 
@@ -128,6 +129,15 @@ def test_cpu_recipe_differs_from_the_paper_only_by_named_options():
     optim = load('tipsy_h36m_cpu').optim_wrapper
     assert (optim.generator.optimizer.lr, optim.discriminator.optimizer.lr,
             optim.student.optimizer.lr) == (2e-4, 5e-5, 1e-3)
+
+
+@pytest.mark.parametrize('name', INSPECTION)
+def test_inspection_configs_keep_the_raw_lifter_in_their_checkpoints(name):
+    cfg = load(name)
+    assert not any(h.type == 'EMAHook' for h in cfg.custom_hooks)
+    assert cfg.train_cfg.adversarial_epochs == 4
+    recipe = load(name.split('/')[1].replace('_4ep', ''))
+    assert cfg.model == recipe.model
 
 
 @pytest.mark.parametrize('name', ['tipsy_h36m_cpu', 'solo_h36m_cpu',

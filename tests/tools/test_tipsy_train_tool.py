@@ -47,7 +47,8 @@ def test_train_test_and_resume_after_a_kill(config, tmp_path):
     assert ('TIPSyTrainLoop: 2 adversarial epoch(s), then 1 of '
             'distillation') in log
     assert ('distillation from epoch 3; the teacher is the '
-            'StochasticWeightAverage of the lifter (16 updates)') in log
+            'StochasticWeightAverage of the lifter (16 snapshot(s), one every '
+            '1 iteration(s))') in log
     for key in LOSS_KEYS:
         assert f' {key}: ' in log, key
     for epoch in (1, 2, 3):

@@ -101,8 +101,10 @@ class TIPSyTrainLoop(EpochBasedTrainLoop):
         if emas:
             averaged = emas[0].ema_model
             source = averaged.module.lifter
+            steps, interval = int(averaged.steps), averaged.interval
             how = (f'the {type(averaged).__name__} of the lifter '
-                   f'({averaged.steps.item()} updates)')
+                   f'({(steps - 1) // interval + 1 if steps else 0} '
+                   f'snapshot(s), one every {interval} iteration(s))')
         else:
             source = model.lifter
             how = 'the lifter after the last adversarial epoch'

@@ -30,7 +30,7 @@ from tipsy_gan.apis.demo_io import InputError
 from tipsy_gan.apis.keypoint_conversion import COCO
 from tipsy_gan.apis.keypoints_json import (LAYOUTS,
                                            coco_annotations_to_predictions,
-                                           run_lift_keypoints)
+                                           run_lift_2d_json)
 from tipsy_gan.apis.lifting import load_lifter
 
 
@@ -74,8 +74,8 @@ def main(argv=None) -> int:
                                                **lifting_options(args))
             return liftings[layout]
 
-        summary = run_lift_keypoints(lifting_for, args.inputs, args.out_dir,
-                                     args.layout, args.image_dir)
+        summary = run_lift_2d_json(lifting_for, args.inputs, args.out_dir,
+                                   args.layout, args.image_dir)
     except (InputError, FileNotFoundError, ValueError) as error:
         return fail(str(error))
     return finish(summary, 'lifting only')

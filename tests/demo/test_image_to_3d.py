@@ -40,7 +40,8 @@ def read_json(path):
 
 def expected_picture_shape(height, width, panels=1):
     """MMPose's layout: the image padded to the 3D area's width and height,
-    beside ``panels`` square 3D plots of side max(height, width)."""
+    beside ``panels`` square 3D panels (camera and side view) of side
+    max(height, width)."""
     side = max(height, width)
     return (side, max(width, panels * side) + panels * side, 3)
 

@@ -1,6 +1,9 @@
 """Lifting-only (demo/lift_2d_json.py) and the published lifter's quality on
 the Human3.6M fixture's ground-truth 2D keypoints."""
 import json
+import os
+import re
+import shlex
 
 import cv2
 import numpy as np
@@ -10,10 +13,15 @@ from mmengine.structures import InstanceData
 from mmpose.apis import inference_pose_lifter_model
 from mmpose.structures import PoseDataSample
 
-from tipsy_gan.apis.lifting import lift_h36m, lift_numpy, load_lifter
+from tipsy_gan.apis.lifting import lift_h36m, load_lifter
 from tipsy_gan.core.pose_metrics import pa_mpjpe, root_relative
-from tipsy_gan.paths import REPO_ROOT
+from tipsy_gan.paths import REPO_ROOT, shared_dir
 from conftest import load_demo_script
+
+SCRIPT = 'demo/lift_2d_json.py'
+README = REPO_ROOT / 'README.md'
+PROJECT_README = REPO_ROOT / 'projects' / 'tipsy_gan' / 'README.md'
+DEMO_DOC = REPO_ROOT / 'projects' / 'tipsy_gan' / 'docs' / 'demo.md'
 
 # Four poses are too few to rank lifters: on them the published student
 # scores 113.7 mm (34.8, 180.0, 112.4 and 127.5 per frame: the S8 frame's
@@ -21,7 +29,7 @@ from conftest import load_demo_script
 # 81.3, randomly initialised lifters 98-116. So the fixture bound below only
 # catches a lifter far off, and the quality bound that a broken lifter fails
 # is the one on 2,028 real S9/S11 test poses further down (full test set:
-# 79.6 mm; zero depth 104.3, README).
+# 79.6 mm; zero depth 104.3: projects/tipsy_gan/docs/results.md).
 MAX_FIXTURE_PA_MPJPE_MM = 150.0
 # On the converted test slice: at most this share of zero depth's error.
 MAX_SHARE_OF_ZERO_DEPTH_ERROR = 0.85
@@ -42,7 +50,7 @@ def fixture_poses(fixture_dir):
 
 def test_published_lifter_quality_on_the_fixture(lifter, fixture_poses):
     keypoints_2d, truth = fixture_poses
-    lifted, _ = lift_numpy(lifter, keypoints_2d)
+    lifted = lift_h36m(lifter, torch.from_numpy(keypoints_2d)).numpy()
     truth = root_relative(truth)
     zero_depth = np.concatenate([keypoints_2d - keypoints_2d[:, :1],
                                  np.zeros((4, 17, 1))], axis=-1)
@@ -64,7 +72,7 @@ def test_published_lifter_beats_zero_depth_on_real_test_poses(
         every = slice(None, None, 45)  # 2,028 of 91,232 poses, all actions
         keypoints_2d = data['part'][every, :, :2].astype(np.float32)
         truth = root_relative(data['S'][every, :, :3] * 1000.0)
-    lifted, _ = lift_numpy(lifter, keypoints_2d)
+    lifted = lift_h36m(lifter, torch.from_numpy(keypoints_2d)).numpy()
     zero_depth = np.concatenate([keypoints_2d - keypoints_2d[:, :1],
                                  np.zeros((len(truth), 17, 1))], axis=-1)
     lifted_error = pa_mpjpe(lifted, truth)
@@ -91,41 +99,101 @@ def test_torch_lifting_is_mmpose_inference_pose_lifter_model(
                                    ours[index], rtol=1e-4, atol=1e-3)
 
 
+def lift_commands(markdown):
+    """The ``demo/lift_2d_json.py`` command lines in a Markdown file's code
+    blocks, in order, each as its argument list (continued lines joined)."""
+    commands = []
+    for block in re.findall(r'^```[^\n]*\n(.*?)^```', markdown.read_text(),
+                            re.S | re.M):
+        for line in block.replace('\\\n', ' ').splitlines():
+            words = shlex.split(line, comments=True)
+            if SCRIPT in words[:2]:
+                commands.append(words[words.index(SCRIPT) + 1:])
+    return commands
+
+
+def run_as_written(markdown, work):
+    """Run the file's lift_2d_json.py commands in order from ``work``, as a
+    user would from the repository root (``../shared`` is the shared data
+    folder); their exit statuses."""
+    demo = load_demo_script('lift_2d_json')
+    commands = lift_commands(markdown)
+    assert commands, f'no {SCRIPT} command in {markdown}'
+    shared = str(shared_dir())
+    statuses = []
+    here = os.getcwd()
+    os.chdir(work)
+    try:
+        for argv in commands:
+            statuses.append(demo.main([
+                shared + arg[len('../shared'):] if arg.startswith(
+                    '../shared/') else arg for arg in argv]))
+    finally:
+        os.chdir(here)
+    return statuses
+
+
 @pytest.fixture(scope='module')
 def readme_run(fixture_dir, tmp_path_factory):
-    """The README's two commands: the fixture's 2D as MMPose prediction
-    JSON, then lifting one frame of it with the published student."""
-    demo = load_demo_script('lift_2d_json')
+    """The top-level README's demo command, run as written."""
     work = tmp_path_factory.mktemp('readme')
-    assert demo.main(['--coco-to-predictions',
-                      str(fixture_dir / 'h36m_coco.json'),
-                      '--out-dir', str(work / 'predictions')]) == 0
+    return run_as_written(README, work), work
+
+
+def test_the_readme_command(readme_run, fixture_frames, fixture_poses,
+                            lifter, capsys):
+    statuses, work = readme_run
+    assert statuses == [0]
+    # the project README shows the same command
+    assert lift_commands(PROJECT_README) == lift_commands(README)
+    # every output the README names is there
+    named = re.findall(r'`(outputs/[^`]+)`', README.read_text())
+    assert named and all((work / path).is_file() for path in named), named
+    out = work / 'outputs' / 'demo'
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ['h36m_coco.json'] + [f'{f.stem}.png' for f in fixture_frames])
+    document = json.loads((out / 'h36m_coco.json').read_text())
+    assert len(document['frames']) == 4
+    assert document['frames'][0]['image_size'] == [1000, 1002]  # its image
+    lifted = np.array([f['people'][0]['keypoints_3d']
+                       for f in document['frames']])
+    keypoints_2d, _ = fixture_poses
+    expected = lift_h36m(lifter, torch.from_numpy(keypoints_2d)).numpy()
+    np.testing.assert_allclose(lifted, expected, atol=1e-3)
+    picture = cv2.imread(str(out / 'S1_Directions_1.54138969_000001.png'))
+    assert picture.shape == (1002, 2004, 3)
+
+
+@pytest.fixture(scope='module')
+def demo_doc_run(fixture_dir, tmp_path_factory):
+    """docs/demo.md's commands: the fixture file, then its 2D as MMPose
+    prediction JSON and one frame of it lifted."""
+    work = tmp_path_factory.mktemp('demo_doc')
+    return run_as_written(DEMO_DOC, work), work
+
+
+def test_the_prediction_json_commands(demo_doc_run, fixture_poses, lifter,
+                                      capsys):
+    statuses, work = demo_doc_run
+    assert statuses == [0, 0, 0]
     frame = 'S1_Directions_1.54138969_000001'
-    status = demo.main([str(work / 'predictions' / f'{frame}.json'),
-                        '--layout', 'h36m', '--image-dir', str(fixture_dir),
-                        '--out-dir', str(work / 'lifted')])
-    return status, work, frame
-
-
-def test_the_readme_command(readme_run, fixture_poses, lifter, capsys):
-    status, work, frame = readme_run
-    assert status == 0
     predictions = json.loads(
-        (work / 'predictions' / f'{frame}.json').read_text())
+        (work / 'outputs/demo/predictions' / f'{frame}.json').read_text())
     [person] = predictions  # MMPose's per-image format
     assert set(person) == {'keypoints', 'keypoint_scores', 'bbox',
                            'bbox_score'}
-    assert sorted(p.name for p in (work / 'lifted').iterdir()) == [
+    lifted_dir = work / 'outputs/demo/lifted'
+    assert sorted(p.name for p in lifted_dir.iterdir()) == [
         f'{frame}.json', f'{frame}.png']
-    document = json.loads((work / 'lifted' / f'{frame}.json').read_text())
+    document = json.loads((lifted_dir / f'{frame}.json').read_text())
     [frame_json] = document['frames']
     assert frame_json['image_size'] == [1000, 1002]  # drawn on its image
     [lifted] = frame_json['people']
     keypoints_2d, _ = fixture_poses
-    expected, _ = lift_numpy(lifter, keypoints_2d[:1])
+    expected = lift_h36m(lifter, torch.from_numpy(keypoints_2d[:1])).numpy()
     np.testing.assert_allclose(lifted['keypoints_3d'], expected[0],
                                atol=1e-3)
-    picture = cv2.imread(str(work / 'lifted' / f'{frame}.png'))
+    picture = cv2.imread(str(lifted_dir / f'{frame}.png'))
     assert picture.shape == (1002, 2004, 3)
 
 
@@ -141,7 +209,7 @@ def test_the_coco_annotation_file_lifts_like_the_npz(fixture_dir, lifter,
     assert len(document['frames']) == 4
     lifted = np.array([f['people'][0]['keypoints_3d']
                        for f in document['frames']])
-    expected, _ = lift_numpy(lifter, fixture_poses[0])
+    expected = lift_h36m(lifter, torch.from_numpy(fixture_poses[0])).numpy()
     np.testing.assert_allclose(lifted, expected, atol=1e-3)
     assert len(list(tmp_path.glob('*.png'))) == 4  # blank canvases
 

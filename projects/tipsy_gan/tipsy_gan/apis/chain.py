@@ -7,8 +7,9 @@ Per frame (:meth:`ImageTo3D.process`):
 2. 2D keypoints: ``mmpose.apis.inference_topdown`` with any top-down model;
 3. conversion to Human3.6M's 17 joints, the low-confidence policy and
    TIPSy's lifting (:class:`PoseLifting`), in torch on the lifter's device;
-4. a picture: the image with the 2D skeleton beside a 3D plot per person
-   (the lifter config's visualizer, ``TIPSyPose3dVisualizer``).
+4. a picture: the image with the 2D skeleton beside a 3D panel per person,
+   its pose as the camera sees it and from the side (the lifter config's
+   visualizer, ``TIPSyPose3dVisualizer``).
 
 Where the data is, with ``device='cuda'``: the detector, the 2D network and
 the lifter run on the GPU. MMPose decodes the 2D heatmaps to keypoints with
@@ -130,8 +131,8 @@ class PoseLifting:
     def device(self) -> torch.device:
         return next(self.lifter.parameters()).device
 
-    def lift(self, keypoints, scores, bboxes, bbox_scores=None
-             ) -> List[Person]:
+    def people(self, keypoints, scores, bboxes, bbox_scores=None
+               ) -> List[Person]:
         """People of one frame from (N, K, 2) keypoints and (N, K) scores.
 
         Conversion, policy and lifting run in torch on the lifter's device
@@ -173,7 +174,8 @@ class PoseLifting:
         return people
 
     def draw(self, frame: FrameResult, image_rgb: np.ndarray) -> FrameResult:
-        """Draw the frame's people: 2D on the image, 3D beside it."""
+        """Draw the frame's people: 2D on the image, then each one's 3D in a
+        camera view and a side view."""
         num_keypoints = len(LAYOUT_NAMES[self.layout])
         people = frame.people
         drawn_2d = PoseDataSample(pred_instances=InstanceData(
@@ -290,7 +292,7 @@ class ImageTo3D:
                 self.pose2d, image_bgr,
                 None if boxes is None else boxes[:, :4])
             instances = [s.pred_instances for s in samples]
-            people = self.lifting.lift(
+            people = self.lifting.people(
                 np.concatenate([i.keypoints for i in instances]),
                 np.concatenate([i.keypoint_scores for i in instances]),
                 np.concatenate([i.bboxes for i in instances]),

@@ -167,9 +167,9 @@ def blank_canvas(frame: KeypointFrame) -> np.ndarray:
                    255, np.uint8)
 
 
-def lift_keypoints_file(lifting_for, path: Path, out_dir: Path, layout: str,
-                        image_dir: Optional[Path],
-                        keep_pictures: bool) -> Output:
+def process_keypoints_file(lifting_for, path: Path, out_dir: Path,
+                           layout: str, image_dir: Optional[Path],
+                           keep_pictures: bool) -> Output:
     """Lift one saved-keypoints file; ``lifting_for(layout)`` gives the
     :class:`PoseLifting` for the file's layout."""
     if out_dir.joinpath(f'{path.stem}.json').resolve() == path.resolve():
@@ -186,8 +186,8 @@ def lift_keypoints_file(lifting_for, path: Path, out_dir: Path, layout: str,
     pictures = []
     for index, saved in enumerate(frames_in):
         start = time.perf_counter()
-        people = lifting.lift(saved.keypoints, saved.scores, saved.bboxes,
-                              saved.bbox_scores)
+        people = lifting.people(saved.keypoints, saved.scores, saved.bboxes,
+                                saved.bbox_scores)
         frame = FrameResult(index=index, image_size=None, people=people,
                             message=None if people else 'no person saved',
                             seconds_models=time.perf_counter() - start)
@@ -214,9 +214,9 @@ def lift_keypoints_file(lifting_for, path: Path, out_dir: Path, layout: str,
     return Output(str(path), json_path, pictures, frames)
 
 
-def run_lift_keypoints(lifting_for, paths, out_dir, layout: str = 'auto',
-                       image_dir=None, keep_pictures: bool = False
-                       ) -> RunSummary:
+def run_lift_2d_json(lifting_for, paths, out_dir, layout: str = 'auto',
+                     image_dir=None, keep_pictures: bool = False
+                     ) -> RunSummary:
     """Lift every saved-keypoints file in ``paths`` (files or folders)."""
     out_dir = Path(out_dir)
     image_dir = None if image_dir is None else Path(image_dir)
@@ -229,7 +229,7 @@ def run_lift_keypoints(lifting_for, paths, out_dir, layout: str = 'auto',
         except InputError as error:  # a missing path or a folder without JSON
             summary.skip(path, error)
     summary.process_each(
-        files, lambda path: lift_keypoints_file(
+        files, lambda path: process_keypoints_file(
             lifting_for, path, out_dir, layout, image_dir, keep_pictures))
     summary.seconds_total = time.perf_counter() - start
     return summary

@@ -7,7 +7,6 @@ normalisation (``tipsy_gan.core.normalization``), the backbone, and the
 decoding (root back at the origin, times the 2D scale).
 """
 import os.path as osp
-from typing import Tuple
 
 import numpy as np
 import torch
@@ -80,11 +79,3 @@ def to_display_frame(keypoints_3d: np.ndarray) -> np.ndarray:
                                                              keepdims=True)
     return display
 
-
-def lift_numpy(lifter: PoseLifter,
-               keypoints_h36m: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """:func:`lift_h36m` for NumPy input: ((N, 17, 3), display frame)."""
-    device = next(lifter.parameters()).device
-    lifted = lift_h36m(lifter, torch.as_tensor(
-        np.asarray(keypoints_h36m, np.float32), device=device)).cpu().numpy()
-    return lifted, to_display_frame(lifted)

@@ -1,63 +1,38 @@
 """MMPose's ``Pose3dLocalVisualizer``, made to work with TIPSy and this stack.
 
-Three things stop MMPose 1.3.2's 3D visualizer here, each fixed below and
-nothing else changed (the 2D drawing, colours, the 3D view and the side by
-side layout are MMPose's):
+The 2D drawing, its colours and the layout (the image, then the 3D panels)
+are MMPose's. Changed:
 
 - NumPy >= 2.4 refuses ``int()`` of the size-1 radius array MMPose passes to
   the OpenCV backend's ``draw_circles`` (TypeError): the 2D keypoints could
-  not be drawn.
-- matplotlib >= 3.10 removed ``FigureCanvasAgg.tostring_rgb``, which the 3D
-  plot reads its pixels with: it is provided while MMPose draws.
-- MMPose's axes are fixed at ``axis_limit`` (1.7, metres) and TIPSy's 3D has
-  no metric scale (pixel units): each pose is scaled for display only, to
-  ``DISPLAY_FILL`` of the axis limit. (MMPose's plot of more than one
-  person fails, so each person is drawn in its own panel, side by side.)
+  not be drawn. The radius is passed as a number.
+- The 3D panels. MMPose draws one 3D plot of every person (it fails for more
+  than one here), from an azimuth that is nearly the camera's, at a fixed
+  axis limit in metres; TIPSy's 3D has no metric scale (pixel units) and
+  seen from the camera its depth does not show. Each person gets a panel of
+  their own with two labelled views of their pose at one scale, the camera
+  view and a side view that shows the depth
+  (:mod:`tipsy_gan.visualization.pose3d_views`).
 
 Every 3D panel is ``max(H, W)`` square, and there are always
 ``num_instances`` of them (blank ones pad; -1: one per person, at least one;
-a person without 3D keypoints, all NaN, gets a blank one),
-so video frames keep one size.
+a person without 3D keypoints, all NaN, gets a blank one), so video frames
+keep one size.
 """
-import contextlib
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from mmengine.structures import InstanceData
 from mmpose.registry import VISUALIZERS
-from mmpose.structures import PoseDataSample
 from mmpose.visualization import Pose3dLocalVisualizer
 
-# The largest extent of a displayed pose, as a share of the axis limit.
-DISPLAY_FILL = 0.9
+from .pose3d_views import render_views
 
 
-@contextlib.contextmanager
-def _canvas_tostring_rgb():
-    """``FigureCanvasAgg.tostring_rgb`` for as long as MMPose draws."""
-    if hasattr(FigureCanvasAgg, 'tostring_rgb'):
-        yield
-        return
-    FigureCanvasAgg.tostring_rgb = (
-        lambda canvas: np.asarray(canvas.buffer_rgba())[..., :3].tobytes())
-    try:
-        yield
-    finally:
-        del FigureCanvasAgg.tostring_rgb
-
-
-def fit_to_axes(keypoints: np.ndarray, axis_limit: float) -> np.ndarray:
-    """(N, K, 3) poses each scaled about the origin so that its largest
-    extent is ``DISPLAY_FILL * axis_limit`` (NaN joints ignored)."""
-    keypoints = np.asarray(keypoints, dtype=np.float64)
-    fitted = keypoints.copy()
-    for index, pose in enumerate(keypoints):
-        finite = pose[np.isfinite(pose).all(-1)]
-        if len(finite):
-            extent = (finite.max(0) - finite.min(0)).max()
-            if extent > 0:
-                fitted[index] = pose * (DISPLAY_FILL * axis_limit / extent)
-    return fitted
+def panel_style(size: int) -> dict:
+    """Title font (points), line width (points) and marker area (points²)
+    for a ``size`` pixels square panel (100 dpi)."""
+    return dict(font_size=max(5.0, 0.02 * size),
+                line_width=max(1.0, size / 330),
+                marker_size=max(4.0, (size / 160)**2))
 
 
 @VISUALIZERS.register_module()
@@ -71,12 +46,14 @@ class TIPSyPose3dVisualizer(Pose3dLocalVisualizer):
 
     def _draw_3d_data_samples(self, image, pose_samples, draw_gt=True,
                               kpt_thr=0.3, num_instances=-1,
-                              axis_limit=1.7, scores_2d=None, **kwargs):
+                              scores_2d=None, **kwargs):
         """Predictions only (``draw_gt`` is ignored), one panel a person.
 
         Every finite joint of a 3D pose is drawn: which people to lift was
-        decided on their 2D scores before lifting, so ``scores_2d`` is not
-        used again here. A person with NaN keypoints gets a blank panel.
+        decided on their 2D scores before lifting, so ``kpt_thr`` and
+        ``scores_2d`` are not used again here; neither are MMPose's axis
+        options (``axis_azimuth`` etc.). A person with NaN keypoints gets a
+        blank panel.
         """
         size = max(image.shape[:2])
         instances = pose_samples.get('pred_instances', InstanceData())
@@ -85,16 +62,14 @@ class TIPSyPose3dVisualizer(Pose3dLocalVisualizer):
             num_instances = max(count, 1)
         panels = []
         for index in range(num_instances):
-            person = instances[index:index + 1].clone() if index < count \
-                else None
-            if person is None or not np.isfinite(person.keypoints).any():
-                # padding, or a person not lifted (MMPose would plot NaN)
+            keypoints = np.asarray(instances.keypoints[index], np.float64) \
+                if index < count else None
+            if keypoints is None or not np.isfinite(keypoints).any():
+                # padding, or a person not lifted
                 panels.append(np.full((size, size, 3), 255, np.uint8))
                 continue
-            person.keypoints = fit_to_axes(person.keypoints, axis_limit)
-            with _canvas_tostring_rgb():
-                panels.append(super()._draw_3d_data_samples(
-                    image, PoseDataSample(pred_instances=person),
-                    draw_gt=False, kpt_thr=kpt_thr, num_instances=1,
-                    axis_limit=axis_limit, scores_2d=None, **kwargs))
+            panels.append(render_views(
+                keypoints, size, size, skeleton=self.skeleton,
+                kpt_colors=self.kpt_color, link_colors=self.link_color,
+                **panel_style(size)))
         return np.concatenate(panels, axis=1)

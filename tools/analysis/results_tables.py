@@ -1,33 +1,56 @@
-"""Build the README's results tables and the MMPose-style metafile from the
-metrics files that ``tools/test.py --out`` wrote.
+"""Build the results tables and the MMPose-style metafile from the metrics
+files that ``tools/test.py --out`` wrote.
 
-    python tools/analysis/results_tables.py projects/tipsy_gan/results_rows.yml \
-        --metafile projects/tipsy_gan/metafile.yml > results.md
+    python tools/analysis/results_tables.py \
+        projects/tipsy_gan/results_rows.yml \
+        --update projects/tipsy_gan/README.md \
+        projects/tipsy_gan/docs/results.md \
+        --metafile projects/tipsy_gan/metafile.yml
 
 The rows file names, for every row, its config, the exact commands, where the
 metrics JSON is, the seed and how its weights were chosen. Rows that share a
-``group`` are seeds of one method: the summary gives their mean ± sample
+``group`` are seeds of one method: summaries give their mean ± sample
 standard deviation. Nothing is typed in by hand: every figure comes from a
 metrics file, which the row's commands rewrite.
+
+``--update`` rewrites, in each file given, the text between
+
+    <!-- BEGIN results_tables.py: BLOCK -->
+    <!-- END results_tables.py: BLOCK -->
+
+and leaves the rest alone. BLOCK is ``summary`` (one line per method of
+``README_SUMMARY``: mean ± std over seeds, config, checkpoint) or
+``table NAME`` (the rows file's table NAME in full: its methods' mean ± std,
+every row with its commands, and PA-MPJPE per action). Links in a block are
+relative to its file. Without ``--update`` every block is printed.
 """
 import argparse
 import json
 import math
+import os
+import re
 import sys
 from pathlib import Path
 
 import yaml
 
+from tipsy_gan.core.skeleton import H36M_ACTIONS as ACTIONS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Column order of the paper's Table 1 (and MMPose's Human3.6M tables).
-ACTIONS = ('Directions', 'Discussion', 'Eating', 'Greeting', 'Phoning',
-           'Photo', 'Posing', 'Purchases', 'Sitting', 'SittingDown',
-           'Smoking', 'Waiting', 'WalkDog', 'Walking', 'WalkTogether')
 SHORT = ('Direct.', 'Discuss', 'Eat', 'Greet', 'Phone', 'Photo', 'Posing',
          'Purch.', 'Sit', 'SitD', 'Smoke', 'Wait', 'WalkD', 'Walk', 'WalkT')
 SUMMARY_METRICS = ('PA-MPJPE', 'N-MPJPE', 'Mirrored')
 ROW_KEYS = {'name', 'model', 'config', 'commands', 'result'}
+# The README's one table: these groups and ungrouped rows, in this order (a
+# rows file may set its own with a top-level `readme_summary:` list).
+README_SUMMARY = ('zero_depth_h36m', 'solo_cpu', 'parts_cpu', 'tipsy_cpu',
+                  'tipsy_h36m_cpu_published_student', 'supervised_h36m_cpu')
+BLOCK = re.compile(
+    r'(<!-- BEGIN results_tables\.py: (?P<name>[^\n]+?) -->\n)'
+    r'(?P<body>.*?)'
+    r'(<!-- END results_tables\.py: (?P=name) -->)', re.S)
 
 
 class RowsError(ValueError):
@@ -85,23 +108,147 @@ def fmt(value, digits=1):
     return '–' if value is None else f'{value:.{digits}f}'
 
 
+def stat_cell(members, metrics, key):
+    """'mean ± std' over ``members`` (just the value for one), '–' if any
+    member lacks ``key``."""
+    values = [metrics[r['name']].get(key) for r in members]
+    if any(v is None for v in values):
+        return '–'
+    mean, std = mean_std(values)
+    return f'{mean:.1f} ± {std:.1f}' if len(values) > 1 else f'{mean:.1f}'
+
+
 def summary_table(rows, metrics):
+    """A table's methods (its groups): seeds, mean ± std of each metric."""
     lines = ['| method | seeds | PA-MPJPE | N-MPJPE | mirrored % |',
              '|---|---|---|---|---|']
     for group, members in groups_of(rows).items():
-        cells = []
-        for key in SUMMARY_METRICS:
-            values = [metrics[r['name']].get(key) for r in members]
-            if any(v is None for v in values):
-                cells.append('–')
-                continue
-            mean, std = mean_std(values)
-            cells.append(f'{mean:.1f} ± {std:.1f}' if len(values) > 1 else
-                         f'{mean:.1f}')
+        cells = [stat_cell(members, metrics, key) for key in SUMMARY_METRICS]
         label = members[0].get('group_label', group)
         lines.append(f'| {label} | {len(members)} | ' + ' | '.join(cells) +
                      ' |')
     return '\n'.join(lines)
+
+
+def link(path, link_dir=None, label=None):
+    """A Markdown link to a repository path, relative to ``link_dir`` (the
+    folder, under the same root, of the file the link is written into);
+    without one, the path in backticks."""
+    label = label or path
+    if link_dir is None:
+        return f'`{label}`'
+    return f'[{label}]({os.path.relpath(path, link_dir)})'
+
+
+def weights_cell(members, link_dir=None):
+    """What the rows' ``weights`` say: a checkpoint path becomes a link; for
+    seeds that differ, the seeds with a checkpoint, then the rest."""
+
+    def one(weights):
+        path = weights.split(' ')[0]
+        if path.endswith('.pth'):
+            return link(path, link_dir, Path(path).name)
+        return weights
+
+    weights = [r.get('weights', 'not published') for r in members]
+    if len(set(weights)) == 1:
+        return one(weights[0])
+    published = [r for r, w in zip(members, weights)
+                 if w.split(' ')[0].endswith('.pth')]
+    others = {w for w in weights if not w.split(' ')[0].endswith('.pth')}
+    cells = [f'seed {r.get("seed", "–")}: {one(r["weights"])}'
+             for r in published]
+    if others:
+        cells.append(('others ' if published else '') + ', '.join(
+            sorted(others)))
+    return '; '.join(cells)
+
+
+def readme_summary(spec, rows, metrics, link_dir=None):
+    """The README's one table: a line per group or ungrouped row named in
+    the rows file's ``readme_summary`` (default ``README_SUMMARY``)."""
+    groups = groups_of(rows)
+    by_name = {r['name']: r for r in rows}
+    lines = ['| method | config | PA-MPJPE, mm | N-MPJPE, mm | mirrored % '
+             '| checkpoint |', '|---|---|---|---|---|---|']
+    for key in spec.get('readme_summary', README_SUMMARY):
+        if key in groups:
+            members = groups[key]
+            label = members[0].get('group_label', key)
+        elif key in by_name:
+            members = [by_name[key]]
+            label = members[0]['model']
+        else:
+            raise RowsError(f'readme_summary names {key!r}: neither a group '
+                            'nor a row of the rows file')
+        pa = stat_cell(members, metrics, 'PA-MPJPE')
+        if len(members) > 1:
+            pa += f' ({len(members)} seeds)'
+        elif 'seed' in members[0]:
+            pa += f' (seed {members[0]["seed"]})'
+        configs = dict.fromkeys(r['config'] for r in members)
+        config = ', '.join(
+            link(c, link_dir, c[len('configs/'):] if c.startswith(
+                'configs/') else c) for c in configs)
+        cells = [label, config, pa,
+                 stat_cell(members, metrics, 'N-MPJPE'),
+                 stat_cell(members, metrics, 'Mirrored'),
+                 weights_cell(members, link_dir)]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def tables_of(rows):
+    """{table name: [rows]} in first-appearance order."""
+    tables = {}
+    for row in rows:
+        tables.setdefault(row.get('table', 'results'), []).append(row)
+    return tables
+
+
+def table_section(members, metrics):
+    """One table in full: its methods' summary (if it has groups), every
+    row with its commands, PA-MPJPE per action (rows that have it)."""
+    parts = []
+    if groups_of(members):
+        parts.append(summary_table(members, metrics))
+    parts.append(rows_table(members, metrics))
+    per_action = per_action_table(members, metrics)
+    if per_action:
+        parts.append('PA-MPJPE per action, mm:\n\n' + per_action)
+    return '\n\n'.join(parts)
+
+
+def block_text(name, spec, rows, metrics, link_dir=None):
+    """The generated text of block ``name`` ('summary' or 'table NAME')."""
+    if name == 'summary':
+        return readme_summary(spec, rows, metrics, link_dir)
+    if name.startswith('table '):
+        tables = tables_of(rows)
+        table = name[len('table '):]
+        if table not in tables:
+            raise RowsError(f'no table {table!r} in the rows file (tables: '
+                            f'{", ".join(map(repr, tables))})')
+        return table_section(tables[table], metrics)
+    raise RowsError(f'unknown block {name!r}: "summary" or "table NAME"')
+
+
+def update_text(text, spec, rows, metrics, link_dir=None, where='text'):
+    """``text`` with each results_tables.py block regenerated; (new text,
+    names of its blocks)."""
+    names = []
+
+    def fill(match):
+        names.append(match['name'])
+        body = block_text(match['name'], spec, rows, metrics, link_dir)
+        return f'{match.group(1)}{body}\n{match.group(4)}'
+
+    updated = BLOCK.sub(fill, text)
+    if not names:
+        raise RowsError(f'{where} has no block (<!-- BEGIN results_tables.py:'
+                        ' summary --> ... <!-- END results_tables.py: '
+                        'summary -->)')
+    return updated, names
 
 
 def rows_table(rows, metrics):
@@ -182,36 +329,58 @@ def metafile(spec, rows, metrics):
     }
 
 
+def write_atomically(path, text):
+    from tipsy_gan.utils.atomic_write import atomic_output_path
+    with atomic_output_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('rows', help='results rows YAML')
+    parser.add_argument('--update', nargs='+', default=[], metavar='FILE',
+                        help='Markdown files whose results_tables.py blocks '
+                        'to regenerate')
     parser.add_argument('--metafile', help='write the metafile here')
     parser.add_argument('--root', default=str(REPO_ROOT),
-                        help='folder the rows\' result paths are relative to')
+                        help='the repository root the rows\' paths (results, '
+                        'configs, weights) are relative to')
     args = parser.parse_args(argv)
+    root = Path(args.root).resolve()
+    # everything is computed before anything is written: an error writes
+    # nothing
+    updates, placed = {}, set()
     try:
         spec, rows = load_rows(args.rows)
-        metrics = {r['name']: load_metrics(r, Path(args.root)) for r in rows}
-    except RowsError as error:
+        metrics = {r['name']: load_metrics(r, root) for r in rows}
+        for target in args.update:
+            link_dir = os.path.relpath(Path(target).resolve().parent, root)
+            updates[target], names = update_text(
+                Path(target).read_text(), spec, rows, metrics, link_dir,
+                where=target)
+            placed.update(names)
+        if not args.update:
+            print('#### summary\n')
+            print(block_text('summary', spec, rows, metrics) + '\n')
+            for table in tables_of(rows):
+                print(f'#### {table}\n')
+                print(block_text(f'table {table}', spec, rows, metrics) +
+                      '\n')
+    except (RowsError, OSError) as error:
         sys.exit(f'results_tables: {error}')
-    for table in sorted({r.get('table', 'results') for r in rows},
-                        key=[r.get('table', 'results') for r in rows].index):
-        members = [r for r in rows if r.get('table', 'results') == table]
-        print(f'#### {table}\n')
-        if groups_of(members):
-            print(summary_table(members, metrics) + '\n')
-        print(rows_table(members, metrics) + '\n')
-        per_action = per_action_table(members, metrics)
-        if per_action:
-            print('PA-MPJPE per action, mm:\n')
-            print(per_action + '\n')
+    for target, text in updates.items():
+        write_atomically(target, text)
+        print(f'updated {target}', file=sys.stderr)
+    if args.update:
+        for table in tables_of(rows):
+            if f'table {table}' not in placed:
+                print(f'note: table {table!r} is in none of the --update '
+                      'files', file=sys.stderr)
     if args.metafile:
-        from tipsy_gan.utils.atomic_write import atomic_output_path
         document = metafile(spec, rows, metrics)
         text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
                               width=1000)
-        with atomic_output_path(args.metafile) as tmp:
-            Path(tmp).write_text(text)
+        write_atomically(args.metafile, text)
         print(f'wrote {args.metafile} ({len(document["Models"])} models)',
               file=sys.stderr)
 

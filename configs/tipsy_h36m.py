@@ -15,17 +15,8 @@
 _base_ = ['./_base_/tipsy_gan_train.py']
 
 width = 1024
-model = dict(
-    type='TIPSyGAN',
-    lifter=dict(type='PartSplitLifter', width=width, num_blocks=4,
-                activation='leaky_relu'),
-    discriminator=dict(type='PoseDiscriminator', width=width, num_blocks=3),
-    student=dict(width=width, num_blocks=4, activation='leaky_relu'),
-    projection=dict(type='Orthographic'),
-    gan_loss=dict(type='BCEGANLoss', flip_prob=0.05),
-    test_network='auto',  # the student once distilled
-    seed=0,
-)
+model = dict(lifter=dict(width=width), discriminator=dict(width=width),
+             student=dict(width=width))
 train_dataloader = dict(
     batch_size=8192,
     num_workers=2,

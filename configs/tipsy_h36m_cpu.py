@@ -22,18 +22,13 @@ _base_ = ['./_base_/tipsy_gan_train.py']
 
 width = 256
 model = dict(
-    type='TIPSyGAN',
-    lifter=dict(type='PartSplitLifter', width=width, num_blocks=4,
-                activation='leaky_relu'),
-    discriminator=dict(type='PoseDiscriminator', width=width, num_blocks=3),
-    student=dict(width=width, num_blocks=4, activation='leaky_relu'),
-    projection=dict(type='Perspective', depth_offset=5.0),
-    gan_loss=dict(type='BCEGANLoss', flip_prob=0.05),
+    lifter=dict(width=width),
+    discriminator=dict(width=width),
+    student=dict(width=width),
+    projection=dict(_delete_=True, type='Perspective', depth_offset=5.0),
     priors=[dict(type='KneeBendPrior', weight=1.0),
             dict(type='FacingPrior', weight=1.0)],
     adversarial=dict(renormalize_views=True),
-    test_network='auto',  # the student once distilled
-    seed=0,
 )
 train_dataloader = dict(
     batch_size=256,

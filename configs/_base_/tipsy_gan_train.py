@@ -1,7 +1,8 @@
 # TIPSy-GAN training on converted Human3.6M (S1, S5, S6, S7, S8), 2D only:
-# the train loader, optimisers, loop and hooks every TIPSy-GAN config shares.
-# Leaves set the model, the scale (batch, frame rate), the stage lengths
-# (train_cfg) and the weight averaging (an EMAHook in custom_hooks).
+# the networks' shapes (appendix fig. 4), the paper's P and GAN loss, the train
+# loader, optimisers, loop and hooks every TIPSy-GAN config shares. Leaves set
+# the width, their recipe's options, the scale (batch, frame rate), the stage
+# lengths (train_cfg) and the weight averaging (an EMAHook in custom_hooks).
 #
 # Train data: TIPSyPose2DDataset, a Human36mDataset (same files, same frame
 # selection, ground-truth 2D) that normalises every pose once with the codec
@@ -12,6 +13,17 @@
 #       dataset=dict(type='Human36mDataset', seq_len=1, causal=True,
 #                    keypoint_2d_src='gt', pipeline={{_base_.pipeline}}))
 _base_ = ['./runtime.py', './h36m_tipsy_data.py']
+
+model = dict(
+    type='TIPSyGAN',
+    lifter=dict(type='PartSplitLifter', num_blocks=4, activation='leaky_relu'),
+    discriminator=dict(type='PoseDiscriminator', num_blocks=3),
+    student=dict(num_blocks=4, activation='leaky_relu'),
+    projection=dict(type='Orthographic'),
+    gan_loss=dict(type='BCEGANLoss', flip_prob=0.05),
+    test_network='auto',  # the student once distilled, else the lifter
+    seed=0,
+)
 
 train_dataloader = dict(
     drop_last=True,  # BatchNorm needs > 1 pose; equal batches per step

@@ -58,7 +58,7 @@ def test_two_cpu_processes_train_both_stages(tmp_path_factory, tmp_path):
     assert result.returncode == 0, log[-4000:]
     # 512 poses, batch 64, two processes: 4 iterations per epoch each
     assert 'Epoch(train) [1][4/4]' in log and 'Epoch(train) [2][4/4]' in log
-    assert 'TIPSyGAN phase: distillation from epoch 2' in log
+    assert 'TIPSyTrainLoop: distillation from epoch 2' in log
     assert (work_dir / 'epoch_2.pth').is_file()
     rank0, rank1 = json.loads(replicas.read_text())
     assert rank0 == rank1  # gradients were averaged: the replicas agree

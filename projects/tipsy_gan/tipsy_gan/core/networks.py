@@ -111,9 +111,9 @@ class ResidualLifter(nn.Module):
         return torch.tanh(self.net(pose_2d.flatten(1)))
 
 
-class PoseDiscriminator(nn.Module):
+class PoseDiscriminator(ResidualLifter):
     """D of §3.4: the generator's structure with one fewer residual block,
-    over the whole 16-joint 2D pose.
+    over the whole 16-joint 2D pose, and one output without the tanh.
 
     ``forward`` returns D's raw output (B,): the logits under which the
     paper's sigmoid gives D(Y). The GAN loss (``core.gan_losses``) applies
@@ -127,10 +127,8 @@ class PoseDiscriminator(nn.Module):
                  num_blocks=3,
                  activation='leaky_relu',
                  dropout=0.0):
-        super().__init__()
-        self.num_joints = num_joints
-        self.net = ResidualMLP(2 * num_joints, 1, width, num_blocks,
-                               activation, dropout)
+        super().__init__(num_joints, 1, width, num_blocks, activation,
+                         dropout)
 
     def forward(self, pose_2d):
         return self.net(pose_2d.flatten(1)).squeeze(-1)

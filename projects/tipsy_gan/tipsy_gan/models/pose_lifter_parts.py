@@ -56,14 +56,30 @@ def _check_checkpoint(module, state_dict, prefix):
 
 
 class _CheckedLifterBackbone(BaseModule):
-    """A single-frame backbone that refuses a checkpoint of another kind or size."""
+    """A single-frame backbone of fig. 4's residual network that refuses a
+    checkpoint of another kind or size.
+
+    Args:
+        width, num_blocks, activation, dropout: the network's, as
+            ``ResidualLifter``'s.
+        validate_inputs (bool): raise on NaN, inf and all-zero poses.
+    """
 
     causal = True  # single frame: the target frame is the only frame
 
-    def __init__(self, validate_inputs: bool = True,
+    def __init__(self,
+                 width: int = 1024,
+                 num_blocks: int = 4,
+                 activation: str = 'leaky_relu',
+                 dropout: float = 0.0,
+                 validate_inputs: bool = True,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.validate_inputs = validate_inputs
+        self.build_network(width, num_blocks, activation, dropout)
+
+    def build_network(self, width, num_blocks, activation, dropout):
+        raise NotImplementedError
 
     def input_2d(self, inputs) -> torch.Tensor:
         """The batch's (B, 16, 2) 2D poses, checked (``lifter_input_2d``)."""
@@ -76,21 +92,9 @@ class _CheckedLifterBackbone(BaseModule):
 
 @MODELS.register_module()
 class TIPSyLifterBackbone(_CheckedLifterBackbone):
-    """The TIPSy student: (B, 1, 16, 2) normalised 2D -> (B, 16, 3).
+    """The TIPSy student: (B, 1, 16, 2) normalised 2D -> (B, 16, 3)."""
 
-    Args:
-        width, num_blocks, activation, dropout: ``ResidualLifter``'s.
-        validate_inputs (bool): raise on NaN, inf and all-zero poses.
-    """
-
-    def __init__(self,
-                 width: int = 1024,
-                 num_blocks: int = 4,
-                 activation: str = 'leaky_relu',
-                 dropout: float = 0.0,
-                 validate_inputs: bool = True,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(validate_inputs, init_cfg)
+    def build_network(self, width, num_blocks, activation, dropout):
         self.lifter = ResidualLifter(NUM_INPUT_JOINTS, NUM_INPUT_JOINTS,
                                      width, num_blocks, activation, dropout)
 
@@ -109,14 +113,7 @@ class TIPSyResidualBackbone(_CheckedLifterBackbone):
     ``TemporalRegressionHead`` (a 1x1 conv to 16x3) replaces.
     """
 
-    def __init__(self,
-                 width: int = 1024,
-                 num_blocks: int = 4,
-                 activation: str = 'leaky_relu',
-                 dropout: float = 0.0,
-                 validate_inputs: bool = True,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(validate_inputs, init_cfg)
+    def build_network(self, width, num_blocks, activation, dropout):
         trunk = ResidualMLP(2 * NUM_INPUT_JOINTS, 1, width, num_blocks,
                             activation, dropout)
         self.stem, self.blocks = trunk.stem, trunk.blocks

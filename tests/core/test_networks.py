@@ -152,3 +152,29 @@ def test_frozen_and_eval_mode_restore_the_module():
     with nw.eval_mode(d):
         assert not d.training
     assert d.training
+
+
+@pytest.mark.parametrize('make', [
+    lambda: nw.ResidualLifter(16, width=32),
+    lambda: nw.PartSplitLifter(width=32),
+    lambda: nw.SoloLifter(width=32),
+])
+def test_folded_batch_norm_lifts_like_the_eval_network(pose_2d, make):
+    from tipsy_gan.core.inference import fold_batch_norm
+    torch.manual_seed(0)
+    lifter = make().train()
+    for _ in range(3):  # non-trivial running statistics
+        lifter(pose_2d * 2)
+    with torch.no_grad():
+        for m in lifter.modules():
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    folded = fold_batch_norm(lifter)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d)
+                   for m in folded.modules())
+    assert lifter.training  # the original is untouched
+    with torch.no_grad():
+        expected = lifter.eval()(pose_2d)
+        torch.testing.assert_close(folded(pose_2d), expected, atol=1e-5,
+                                   rtol=1e-5)

@@ -2,106 +2,97 @@
 
 Prints measured figures; it is not a test. Plain PyTorch and
 ``tipsy_gan.core`` only, so it runs on a machine with torch but without
-mmcv/mmpose (put ``projects/tipsy_gan`` on ``PYTHONPATH`` or install it; the
-script adds it itself when run from a checkout).
+mmcv/mmpose (the script puts ``projects/tipsy_gan`` on the path itself).
 
-    python tools/analysis/benchmark_tipsy.py --device cpu --threads 1 \
-        --width 256 --batch-size 256 --iters 30
-    python tools/analysis/benchmark_tipsy.py --device cuda \
-        --width 1024 --batch-size 8192 --iters 50 \
-        --data data/h36m/annotation_body3d/fps50/h36m_train.npz
+    python tools/analysis/benchmark_tipsy.py --device cpu --threads 1 \\
+        --width 256 --batch-size 256 --recipe cpu \\
+        --train fp32 bf16 fused bf16+fused --inference-width 256 1024
+    python tools/analysis/benchmark_tipsy.py --device cuda --width 1024 \\
+        --batch-size 8192 --train fp32 bf16+fused
 
-What it prints, for ``batch_views=True`` and ``batch_views=False``:
+Settings are timed **interleaved** (A B C A B C ...): each round times
+``--steps`` steps of every setting in turn, so a machine that slows down or
+speeds up during the run affects every setting alike. Per setting it prints
+the median over ``--rounds`` rounds and the spread (min-max), and the
+speed-up against the first setting as the median of the per-round ratios.
 
-1. Adversarial-training throughput: poses per second of ``train_one_step``
-   (one D update, one G update), steady state: ``--warmup`` iterations are
-   run first and not timed. On CUDA the clock is read after
-   ``torch.cuda.synchronize()``.
-2. A per-phase profile of one training step (mean over ``--profile-iters``
-   steps, manual timers with a synchronize at each phase boundary, so the
-   phases add up to a little more than an unprofiled step):
-   ``lift`` (G on the real 2D), ``views`` (rotate/project and the re-lift of
-   the rotated view and the three 90° views), ``d_step`` (D forward on real
-   and fake, backward, Adam), ``g_losses`` (the generator losses incl. the
-   frozen D pass), ``g_backward`` and ``g_optim``.
-   ``--torch-profiler`` adds torch.profiler's table of the top operators.
-3. Inference throughput of a student ``ResidualLifter`` (the TIPSy generator,
-   same width) in eval mode under ``torch.inference_mode``, at batch 1, 256
-   and 8192.
+Training settings (joined with '+'): ``fp32`` (the baseline), ``bf16``
+(``AdversarialConfig.network_dtype='bfloat16'``: the networks under
+autocast; geometry, losses and Adam's state in fp32), ``fused`` (fused
+Adam), ``foreach`` (foreach Adam), ``compile`` (``torch.compile`` of the
+networks). Every setting runs the repo's one step,
+``core.adversarial_train_step``, with its own networks built from the same
+seed. ``--mmengine`` adds the same step through ``TIPSyGAN.train_step`` and
+an ``OptimWrapperDict`` (needs mmengine), to show what the glue costs.
 
-Poses are synthetic, root-centred and max-normalised (random joint positions,
-shape (N, 16, 2)) unless ``--data NPZ`` gives a converted Human3.6M file whose
-``part`` key holds the pixel 2D; the values do not change the cost of the
-step. Everything lives on the device before timing starts: batches are drawn
-by indexing a device tensor with device-side random indices, so the timed
-loop does no host-to-device copy.
+FLOPs are counted on one step with ``torch.utils.flop_counter``; GFLOP/s are
+set against the matrix-multiply ceilings measured in the same run (fp32 and
+bf16, the step's largest GEMM shape), also interleaved.
+
+Inference: the student (``ResidualLifter``, 16 joints) in eval mode under
+``torch.inference_mode``: ``fp32``, ``bf16`` (autocast), ``folded`` (batch
+norm folded into the linear layers, ``core.inference.fold_batch_norm``) and
+``folded-bf16`` (folded, bf16 weights), at ``--inference-batches``.
+
+Poses are synthetic, root-centred and max-normalised unless ``--data NPZ``
+gives a converted Human3.6M file (its ``part`` key, pixel 2D); the values do
+not change the cost. Batches are drawn on the device, so the timed loop does
+no host-to-device copy.
 """
 import argparse
-import json
 import os.path as osp
+import statistics
 import sys
 import time
 
 import torch
 
-try:
-    import tipsy_gan  # noqa: F401
-except ImportError:  # running from a checkout without installing the package
-    sys.path.insert(
-        0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
-                    'projects', 'tipsy_gan'))
+sys.path.insert(
+    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'projects',
+                'tipsy_gan'))
 
 from tipsy_gan.core.adversarial_step import (  # noqa: E402
-    AdversarialConfig, OptimizerStep, adversarial_train_step,
-    discriminator_losses, generator_losses, lift_views)
-from tipsy_gan.core.geometry import Orthographic, Perspective  # noqa: E402
+    AdversarialConfig, OptimizerStep, adversarial_train_step)
+from tipsy_gan.core.geometry import Perspective  # noqa: E402
+from tipsy_gan.core.inference import fold_batch_norm  # noqa: E402
 from tipsy_gan.core.networks import (  # noqa: E402
     PartSplitLifter, PoseDiscriminator, ResidualLifter, SoloLifter)
 from tipsy_gan.core.normalization import normalize_pose_2d  # noqa: E402
+from tipsy_gan.core.priors import FacingPrior, KneeBendPrior  # noqa: E402
+
+TRAIN_OPTIONS = ('fp32', 'bf16', 'fused', 'foreach', 'compile')
+INFERENCE_SETTINGS = ('fp32', 'bf16', 'folded', 'folded-bf16')
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    p.add_argument('--threads', type=int, default=None,
+                   help="torch.set_num_threads (default: torch's own)")
     p.add_argument('--width', type=int, default=256)
     p.add_argument('--batch-size', type=int, default=256)
-    p.add_argument('--iters', type=int, default=30,
-                   help='timed training iterations per setting')
-    p.add_argument('--warmup', type=int, default=5,
-                   help='untimed iterations before timing')
-    p.add_argument('--profile-iters', type=int, default=None,
-                   help='steps averaged in the phase profile '
-                   '(default: min(iters, 10))')
-    p.add_argument('--threads', type=int, default=None,
-                   help='torch.set_num_threads (default: torch\'s own)')
     p.add_argument('--model', default='parts', choices=['parts', 'solo'])
-    p.add_argument('--projection', default='orthographic',
-                   choices=['orthographic', 'perspective'])
-    p.add_argument('--renormalize-views', action='store_true')
-    p.add_argument('--adversarial', type=json.loads, default={},
-                   help='more AdversarialConfig fields as JSON, e.g. the '
-                   'model.adversarial of configs/tipsy_h36m_cpu.py')
+    p.add_argument('--recipe', default='paper', choices=['paper', 'cpu'],
+                   help="the paper's losses, or configs/tipsy_h36m_cpu.py's "
+                   '(perspective P at depth 5, renormalised views, priors)')
+    p.add_argument('--train', nargs='*', default=['fp32', 'bf16'],
+                   help=f"settings, options joined by '+': {TRAIN_OPTIONS}")
+    p.add_argument('--mmengine', action='store_true',
+                   help='add the fp32 step through TIPSyGAN.train_step')
+    p.add_argument('--rounds', type=int, default=7)
+    p.add_argument('--steps', type=int, default=10,
+                   help='timed steps per setting and round')
+    p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--inference-width', type=int, nargs='*', default=[],
+                   help='student widths to time (none: skip inference)')
+    p.add_argument('--inference-batches', type=int, nargs='*',
+                   default=[1, 256, 4096])
+    p.add_argument('--inference', nargs='*', default=list(INFERENCE_SETTINGS))
     p.add_argument('--data', default=None,
                    help='NPZ with a "part" key (N, 17, 2|3) of pixel 2D')
-    p.add_argument('--num-poses', type=int, default=65536,
-                   help='synthetic pool size')
-    p.add_argument('--inference-seconds', type=float, default=2.0,
-                   help='time spent per inference batch size')
-    p.add_argument('--skip-inference', action='store_true')
-    p.add_argument('--torch-profiler', action='store_true')
-    p.add_argument('--adam', default='default',
-                   choices=['default', 'foreach', 'fused'],
-                   help='Adam implementation (torch default: for-loop on '
-                   'CPU, foreach on CUDA)')
+    p.add_argument('--num-poses', type=int, default=65536)
     p.add_argument('--seed', type=int, default=0)
     return p.parse_args()
-
-
-def train_one_step(lifter, disc, g_opt, d_opt, pose_2d, config, rng):
-    """The repo's one adversarial step with torch optimisers."""
-    return adversarial_train_step(lifter, disc, pose_2d, config,
-                                  OptimizerStep(g_opt), OptimizerStep(d_opt),
-                                  rng)
 
 
 def sync(device):
@@ -125,23 +116,21 @@ def load_poses(args, device):
     return norm[:, 1:].contiguous().to(device), source
 
 
-def build(args, device):
-    lifter_cls = PartSplitLifter if args.model == 'parts' else SoloLifter
-    lifter = lifter_cls(args.width).to(device)
-    disc = PoseDiscriminator(width=args.width).to(device)
-    impl = {} if args.adam == 'default' else {args.adam: True}
-    g_opt = torch.optim.Adam(lifter.parameters(), lr=2e-4, **impl)
-    d_opt = torch.optim.Adam(disc.parameters(), lr=2e-4, **impl)
-    return lifter, disc, g_opt, d_opt
+def adversarial_config(args, network_dtype=None):
+    if args.recipe == 'cpu':
+        return AdversarialConfig(projection=Perspective(5.0),
+                                 renormalize_views=True,
+                                 priors=(KneeBendPrior(1.0), FacingPrior(1.0)),
+                                 network_dtype=network_dtype)
+    return AdversarialConfig(network_dtype=network_dtype)
 
 
 class Batches:
     """Random minibatches drawn on the device (no host-device copies)."""
 
-    def __init__(self, poses, batch_size, device, seed):
-        self.poses = poses
-        self.batch_size = batch_size
-        self.rng = torch.Generator(device=device).manual_seed(seed)
+    def __init__(self, poses, batch_size, seed):
+        self.poses, self.batch_size = poses, batch_size
+        self.rng = torch.Generator(device=poses.device).manual_seed(seed)
 
     def __call__(self):
         idx = torch.randint(0, len(self.poses), (self.batch_size, ),
@@ -149,131 +138,203 @@ class Batches:
         return self.poses[idx]
 
 
-class TimedLifter(torch.nn.Module):
-    """Wraps a lifter; records the duration of every forward call."""
+class TrainSetting:
+    """Networks, optimisers and the step for one training setting."""
 
-    def __init__(self, lifter, device):
-        super().__init__()
-        self.inner = lifter
-        self.parts = lifter.parts
-        self.device = device
-        self.calls = []
+    def __init__(self, name, args, device, poses):
+        options = set(name.split('+'))
+        unknown = options - set(TRAIN_OPTIONS) - {'mmengine'}
+        if unknown:
+            raise SystemExit(f'unknown training options {sorted(unknown)}; '
+                             f'known: {TRAIN_OPTIONS}')
+        self.name = name
+        torch.manual_seed(args.seed)
+        lifter_cls = PartSplitLifter if args.model == 'parts' else SoloLifter
+        self.lifter = lifter_cls(width=args.width).to(device).train()
+        self.disc = PoseDiscriminator(width=args.width).to(device).train()
+        adam = {k: True for k in ('fused', 'foreach') if k in options}
+        self.g_opt = torch.optim.Adam(self.lifter.parameters(), 2e-4, **adam)
+        self.d_opt = torch.optim.Adam(self.disc.parameters(), 2e-4, **adam)
+        self.config = adversarial_config(
+            args, 'bfloat16' if 'bf16' in options else None)
+        self.batches = Batches(poses, args.batch_size, args.seed)
+        self.rng = torch.Generator(device=device).manual_seed(args.seed)
+        self.lifter_call, self.disc_call = self.lifter, self.disc
+        if 'compile' in options:
+            self.lifter_call = torch.compile(self.lifter, dynamic=False)
+            self.lifter_call.parts = self.lifter.parts
+            self.disc_call = torch.compile(self.disc, dynamic=False)
+        self.mmengine = None
+        if 'mmengine' in options:
+            self.mmengine = mmengine_step(args, device)
 
-    def forward(self, x):
-        sync(self.device)
-        t0 = time.perf_counter()
-        out = self.inner(x)
-        sync(self.device)
-        self.calls.append(time.perf_counter() - t0)
-        return out
+    def step(self):
+        if self.mmengine is not None:
+            return self.mmengine(self.batches())
+        return adversarial_train_step(self.lifter_call, self.disc_call,
+                                      self.batches(), self.config,
+                                      OptimizerStep(self.g_opt),
+                                      OptimizerStep(self.d_opt), self.rng)
 
 
-PHASES = ('lift', 'views', 'd_step', 'g_losses', 'g_backward', 'g_optim')
+def mmengine_step(args, device):
+    """TIPSyGAN.train_step over an OptimWrapperDict (the tools/train.py
+    path without data loading and hooks)."""
+    import tipsy_gan.mmpose_modules  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from tipsy_gan.engine.optim_constructor import \
+        TIPSyOptimWrapperConstructor
+    from tipsy_gan.models.tipsy_gan_model import TIPSyGAN
+    init_default_scope('mmpose')
+    extra = {}
+    if args.recipe == 'cpu':
+        extra = dict(projection=dict(type='Perspective', depth_offset=5.0),
+                     priors=[dict(type='KneeBendPrior'),
+                             dict(type='FacingPrior')],
+                     adversarial=dict(renormalize_views=True))
+    torch.manual_seed(args.seed)
+    lifter = 'PartSplitLifter' if args.model == 'parts' else 'SoloLifter'
+    model = TIPSyGAN(lifter=dict(type=lifter, width=args.width),
+                     **extra).to(device)
+    adam = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-4))
+    wrappers = TIPSyOptimWrapperConstructor(
+        dict(generator=adam, discriminator=adam))(model)
+    return lambda batch: model.train_step({'inputs': batch}, wrappers)
 
 
-def profile_step(lifter, disc, g_opt, d_opt, pose_2d, config, rng, device):
-    """One train_one_step (generator_steps=1), split into timed phases."""
-    timed = TimedLifter(lifter, device)
-    times = {}
+def count_flops(fn):
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def interleaved(settings, run, rounds, warmup, device):
+    """{name: [seconds per call, one per round]}, settings run A B C A B C."""
+    for name, obj in settings.items():
+        for _ in range(warmup):
+            run(obj)
     sync(device)
-    t0 = time.perf_counter()
-    views = lift_views(timed, pose_2d, config, rng)
-    sync(device)
-    t1 = time.perf_counter()
-    times['lift'] = timed.calls[0]
-    times['views'] = (t1 - t0) - timed.calls[0]
-    d_out = discriminator_losses(disc, pose_2d, views.fake_2d,
-                                 config.gan_loss, rng)
-    d_opt.zero_grad(set_to_none=True)
-    d_out['loss'].backward()
-    d_opt.step()
-    sync(device)
-    t2 = time.perf_counter()
-    times['d_step'] = t2 - t1
-    g_out = generator_losses(lifter.parts, disc, views, config)
-    sync(device)
-    t3 = time.perf_counter()
-    times['g_losses'] = t3 - t2
-    g_opt.zero_grad(set_to_none=True)
-    g_out['loss'].backward()
-    sync(device)
-    t4 = time.perf_counter()
-    times['g_backward'] = t4 - t3
-    g_opt.step()
-    sync(device)
-    times['g_optim'] = time.perf_counter() - t4
+    times = {name: [] for name in settings}
+    for _ in range(rounds):
+        for name, obj in settings.items():
+            sync(device)
+            start = time.perf_counter()
+            run(obj)
+            sync(device)
+            times[name].append(time.perf_counter() - start)
     return times
 
 
-def training_throughput(args, device, poses, config):
-    """Steady-state poses/s of train_one_step, then the phase profile on the
-    same (already warm) networks."""
-    lifter, disc, g_opt, d_opt = build(args, device)
-    batches = Batches(poses, args.batch_size, device, args.seed)
-    rng = torch.Generator(device=device).manual_seed(args.seed)
-    for _ in range(args.warmup):
-        train_one_step(lifter, disc, g_opt, d_opt, batches(), config, rng)
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(args.iters):
-        logs = train_one_step(lifter, disc, g_opt, d_opt, batches(), config,
-                              rng)
-    sync(device)
-    elapsed = time.perf_counter() - start
-    if not all(bool(torch.isfinite(v).all()) for v in logs.values()):
-        print('warning: non-finite loss during the benchmark')
-    n = args.profile_iters or min(args.iters, 10)
-    total = dict.fromkeys(PHASES, 0.0)
-    for _ in range(n):
-        for k, v in profile_step(lifter, disc, g_opt, d_opt, batches(),
-                                 config, rng, device).items():
-            total[k] += v
-    profile = {k: v / n for k, v in total.items()}
-    return args.iters * args.batch_size / elapsed, elapsed / args.iters, \
-        profile
+def summarise(times, per_call_units, unit):
+    """Lines: median, min-max, rate, ratio to the first setting."""
+    names = list(times)
+    base = times[names[0]]
+    rows = []
+    for name in names:
+        t = times[name]
+        ratios = [b / x for b, x in zip(base, t)]
+        rows.append((name, statistics.median(t), min(t), max(t),
+                     per_call_units / statistics.median(t),
+                     statistics.median(ratios), min(ratios), max(ratios)))
+    lines = []
+    for name, med, lo, hi, rate, ratio, rlo, rhi in rows:
+        lines.append(f'  {name:<22} {med * 1e3:9.2f} ms  ({lo * 1e3:.2f}-'
+                     f'{hi * 1e3:.2f})  {rate:12,.0f} {unit}  speed-up '
+                     f'{ratio:.2f}x ({rlo:.2f}-{rhi:.2f})')
+    return lines, rows
 
 
-def torch_profiler_table(args, device, poses, config):
-    from torch.profiler import ProfilerActivity, profile
-    lifter, disc, g_opt, d_opt = build(args, device)
-    batches = Batches(poses, args.batch_size, device, args.seed)
-    rng = torch.Generator(device=device).manual_seed(args.seed)
-    for _ in range(2):
-        train_one_step(lifter, disc, g_opt, d_opt, batches(), config, rng)
-    activities = [ProfilerActivity.CPU]
-    if device.type == 'cuda':
-        activities.append(ProfilerActivity.CUDA)
-    with profile(activities=activities) as prof:
-        for _ in range(3):
-            train_one_step(lifter, disc, g_opt, d_opt, batches(), config, rng)
-        sync(device)
-    key = ('self_cuda_time_total'
-           if device.type == 'cuda' else 'self_cpu_time_total')
-    return prof.key_averages().table(sort_by=key, row_limit=15)
+def matmul_ceilings(args, device, m, k, n):
+    """GFLOP/s of an (m, k) @ (k, n) product in fp32 and bf16, interleaved."""
+    a = torch.randn(m, k, device=device)
+    b = torch.randn(k, n, device=device)
+    pairs = {'fp32': (a, b), 'bf16': (a.bfloat16(), b.bfloat16())}
+    reps = 20
+
+    def run(pair):
+        for _ in range(reps):
+            pair[0] @ pair[1]
+
+    times = interleaved(pairs, run, args.rounds, 2, device)
+    return {name: reps * 2 * m * k * n / statistics.median(t) / 1e9
+            for name, t in times.items()}
+
+
+def benchmark_training(args, device, poses):
+    settings = {name: TrainSetting(name, args, device, poses)
+                for name in args.train}
+    if args.mmengine:
+        settings['mmengine (fp32)'] = TrainSetting('mmengine', args, device,
+                                                   poses)
+    first = next(iter(settings.values()))
+    flops = count_flops(first.step)
+    print(f'\nadversarial step: {flops / 1e9:.2f} GFLOP '
+          f'({flops / args.batch_size / 1e6:.1f} MFLOP a pose); '
+          f'{args.rounds} rounds x {args.steps} steps, interleaved')
+
+    def run(setting):
+        for _ in range(args.steps):
+            setting.step()
+
+    times = interleaved(settings, run, args.rounds, args.warmup, device)
+    times = {k: [t / args.steps for t in v] for k, v in times.items()}
+    lines, rows = summarise(times, args.batch_size, 'poses/s')
+    # the largest GEMM: the batched views through a width x width layer
+    ceilings = matmul_ceilings(args, device, 4 * args.batch_size, args.width,
+                               args.width)
+    print(f'  matmul ceilings at ({4 * args.batch_size}, {args.width}) x '
+          f'({args.width}, {args.width}), measured now: fp32 '
+          f'{ceilings["fp32"]:,.0f} GFLOP/s, bf16 {ceilings["bf16"]:,.0f} '
+          'GFLOP/s')
+    for line, row in zip(lines, rows):
+        achieved = flops / row[1] / 1e9
+        print(f'{line}  {achieved:,.0f} GFLOP/s = '
+              f'{achieved / ceilings["fp32"]:.0%} of fp32, '
+              f'{achieved / ceilings["bf16"]:.0%} of bf16 ceiling')
+
+
+def inference_network(student, setting):
+    if setting == 'fp32':
+        return student, None
+    if setting == 'bf16':
+        return student, torch.bfloat16
+    folded = fold_batch_norm(student)
+    if setting == 'folded':
+        return folded, None
+    return folded.to(torch.bfloat16), 'weights'
 
 
 @torch.inference_mode()
-def inference_throughput(args, device, poses):
-    student = ResidualLifter(width=args.width).to(device).eval()
-    results = {}
-    for batch in (1, 256, 8192):
-        reps = max(1, -(-batch // len(poses)))
-        x = poses.repeat(reps, 1, 1)[:batch]
-        for _ in range(3):
-            student(x)
-        sync(device)
-        n, start = 0, time.perf_counter()
-        while True:
-            student(x)
-            n += 1
-            if n % 5 == 0:
-                sync(device)
-                if time.perf_counter() - start >= args.inference_seconds:
-                    break
-        sync(device)
-        elapsed = time.perf_counter() - start
-        results[batch] = (n * batch / elapsed, elapsed / n)
-    return results
+def benchmark_inference(args, device, poses):
+    unknown = set(args.inference) - set(INFERENCE_SETTINGS)
+    if unknown:
+        raise SystemExit(f'unknown inference settings {sorted(unknown)}')
+    for width in args.inference_width:
+        torch.manual_seed(args.seed)
+        student = ResidualLifter(width=width).to(device).eval()
+        print(f'\nstudent inference, width {width} (eval, inference_mode)')
+        for batch in args.inference_batches:
+            x = poses[torch.arange(batch, device=device) % len(poses)]
+            nets = {s: inference_network(student, s) for s in args.inference}
+            reps = max(1, 4096 // batch)
+
+            def run(net_dtype):
+                net, dtype = net_dtype
+                for _ in range(reps):
+                    if dtype == 'weights':
+                        net(x.bfloat16()).float()
+                    elif dtype is not None:
+                        with torch.autocast(device.type, dtype=dtype):
+                            net(x).float()
+                    else:
+                        net(x)
+
+            times = interleaved(nets, run, args.rounds, 2, device)
+            times = {k: [t / reps for t in v] for k, v in times.items()}
+            lines, _ = summarise(times, batch, 'poses/s')
+            print(f' batch {batch}:')
+            print('\n'.join(lines))
 
 
 def main():
@@ -283,46 +344,16 @@ def main():
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
         sys.exit('--device cuda given but CUDA is not available')
-    torch.manual_seed(args.seed)
     poses, source = load_poses(args, device)
-    name = (torch.cuda.get_device_name(device)
-            if device.type == 'cuda' else f'cpu, {torch.get_num_threads()} '
-            'thread(s)')
-    print(f'device: {name}; torch {torch.__version__}')
-    options = dict(renormalize_views=args.renormalize_views)
-    options.update(args.adversarial)  # --adversarial has the last word
-    print(f'model: {args.model}, width {args.width}, batch {args.batch_size}, '
-          f'Adam {args.adam}; AdversarialConfig options {options}; poses: '
-          f'{source}')
-    print(f'timing: {args.warmup} warm-up + {args.iters} timed iterations')
-
-    profiles = {}
-    for batch_views in (True, False):
-        config = AdversarialConfig(
-            **options, batch_views=batch_views,
-            projection=(Perspective() if args.projection == 'perspective'
-                        else Orthographic()))
-        poses_per_s, step_s, profiles[batch_views] = training_throughput(
-            args, device, poses, config)
-        print(f'\n[batch_views={batch_views}] adversarial training: '
-              f'{poses_per_s:,.0f} poses/s ({step_s * 1e3:.1f} ms/iteration)')
-        if args.torch_profiler:
-            print(torch_profiler_table(args, device, poses, config))
-
-    print('\nper-phase profile of one step (ms; synchronised timers):')
-    print(f'{"phase":<12}{"batch_views=True":>18}{"batch_views=False":>19}')
-    for phase in PHASES + ('total', ):
-        vals = [(sum(p.values()) if phase == 'total' else p[phase]) * 1e3
-                for p in (profiles[True], profiles[False])]
-        print(f'{phase:<12}{vals[0]:>18.2f}{vals[1]:>19.2f}')
-
-    if not args.skip_inference:
-        print(f'\nstudent ResidualLifter inference (width {args.width}, eval, '
-              'inference_mode):')
-        for batch, (pps, s) in inference_throughput(args, device,
-                                                    poses).items():
-            print(f'  batch {batch:>5}: {pps:>14,.0f} poses/s '
-                  f'({s * 1e3:.3f} ms/batch)')
+    name = (torch.cuda.get_device_name(device) if device.type == 'cuda'
+            else f'cpu, {torch.get_num_threads()} thread(s)')
+    print(f'device: {name}; torch {torch.__version__}; poses: {source}')
+    if args.train or args.mmengine:
+        print(f'model: {args.model}, width {args.width}, batch '
+              f'{args.batch_size}, recipe {args.recipe}')
+        benchmark_training(args, device, poses)
+    if args.inference_width:
+        benchmark_inference(args, device, poses)
 
 
 if __name__ == '__main__':

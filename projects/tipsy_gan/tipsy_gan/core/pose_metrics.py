@@ -24,12 +24,24 @@ Alignments, by name (``alignment=`` argument):
 :func:`depth_mirrored_mask` detects the global depth flip z → −z, an exact
 symmetry of TIPSy's orthographic losses: which poses fit the ground truth
 better mirrored (over all joints, no mask), after the same alignments.
+
+Depth signs, by name (``depth_sign=`` of :func:`orient_depth`):
+
+- ``'predicted'``: the depths as the lifter gives them.
+- ``'facing'``: the TIPSy paper's MPI-INF-3DHP protocol (§4.2) "assume[s]
+  that the direction the person is facing with respect to the camera is
+  known": each prediction is mirrored in depth when that turns its body's
+  facing direction (:func:`body_facing`) towards the ground truth's. An
+  oracle: it reads the ground truth.
 """
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from .skeleton import LEFT_HIP, RIGHT_HIP, ROOT, THORAX
+
 ALIGNMENTS = ('none', 'scale', 'procrustes', 'xy_extent')
+DEPTH_SIGNS = ('predicted', 'facing')
 # Mehta et al. (3DV 2017) sample the PCK curve every 5 mm from 0 to 150 mm.
 MEHTA_AUC_THRESHOLDS = np.linspace(0, 150, 31)
 
@@ -250,3 +262,56 @@ def depth_mirrored_mask(pred: np.ndarray,
         return joint_errors(candidate, gt, alignment=alignment).mean(axis=1)
 
     return pose_errors(mirror_depth(pred)) < pose_errors(pred)
+
+
+def body_facing(poses: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` the way each body faces: (left hip − right hip) ×
+    (thorax − root), Human3.6M joint order (as ``depth_flip.body_forward_
+    direction``, unnormalised).
+
+    Its z component depends on x and y only, so mirroring the depths keeps
+    it and reverses the x and y components: a depth-mirrored pose faces the
+    camera as much, but turned the other way.
+    """
+    poses = np.asarray(poses, dtype=np.float64)
+    across = poses[..., LEFT_HIP, :] - poses[..., RIGHT_HIP, :]
+    up = poses[..., THORAX, :] - poses[..., ROOT, :]
+    return np.cross(across, up)
+
+
+def orient_depth(pred: np.ndarray, gt: np.ndarray,
+                 depth_sign: str = 'predicted',
+                 root_index: int = ROOT) -> Tuple[np.ndarray, np.ndarray]:
+    """``(pred with depths oriented, (N,) mirrored)`` for ``depth_sign``
+    (module docstring). Poses ``(N, 17, 3)``, Human3.6M order.
+
+    ``'facing'`` mirrors a pose (:func:`mirror_depth`) when its facing
+    direction and the ground truth's point apart in x, y, the components a
+    mirror reverses; a pose facing the camera squarely is kept.
+    """
+    if depth_sign not in DEPTH_SIGNS:
+        raise ValueError(
+            f'depth_sign must be one of {DEPTH_SIGNS}, got {depth_sign!r}')
+    pred = np.asarray(pred, dtype=np.float64)
+    if depth_sign == 'predicted':
+        return pred, np.zeros(len(pred), dtype=bool)
+    agreement = (body_facing(pred)[..., :2] *
+                 body_facing(gt)[..., :2]).sum(-1)
+    mirrored = agreement < 0
+    oriented = pred.copy()
+    oriented[mirrored] = mirror_depth(pred[mirrored], root_index)
+    return oriented, mirrored
+
+
+def frame_weighted_mean(values: Sequence[float],
+                        frames: Sequence[int]) -> float:
+    """Σ values·frames / Σ frames: how the MPI-INF-3DHP test kit combines
+    per-sequence PCK or AUC into a scene's ("(TS1*603 + TS2*540) /
+    (603+540)", its README.txt). With every joint scored in every frame this
+    equals pooling the scene's frames."""
+    values = np.asarray(values, dtype=np.float64)
+    frames = np.asarray(frames, dtype=np.float64)
+    if values.shape != frames.shape or not len(values) or frames.sum() <= 0:
+        raise ValueError(f'need as many frame counts as values, > 0 in all; '
+                         f'got {values.shape} values, frames {frames}')
+    return float((values * frames).sum() / frames.sum())

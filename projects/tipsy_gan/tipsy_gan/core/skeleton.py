@@ -32,3 +32,56 @@ BONES = ((0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (0, 7), (7, 8),
 H36M_ACTIONS = ('Directions', 'Discussion', 'Eating', 'Greeting', 'Phoning',
                 'Photo', 'Posing', 'Purchases', 'Sitting', 'SittingDown',
                 'Smoking', 'Waiting', 'WalkDog', 'Walking', 'WalkTogether')
+
+# MPI-INF-3DHP test set: the 17 joints of annot2/annot3/univ_annot3 in the
+# files' order, the test kit's "relevant" set (mpii_get_joints('relevant'),
+# QitaoZhao/PoseFormerV2 mpi_inf_3dhp/3dhp_test/test_util/mpii_get_joints.m;
+# the same order as MMPose's configs/_base_/datasets/mpi_inf_3dhp.py).
+MPI_INF_3DHP_JOINT_NAMES = (
+    'head_top', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist',
+    'left_shoulder', 'left_elbow', 'left_wrist', 'right_hip', 'right_knee',
+    'right_ankle', 'left_hip', 'left_knee', 'left_ankle', 'pelvis', 'spine',
+    'head')
+MPI_INF_3DHP_ROOT = MPI_INF_3DHP_JOINT_NAMES.index('pelvis')  # 14
+
+# The one mapping between the two layouts, joint by joint: the MMPose
+# Human3.6M name each 3DHP joint becomes. 3DHP's 'neck' (where the clavicles
+# meet) is Human3.6M's thorax, its 'head' (between neck and head top)
+# Human3.6M's neck_base (nose), its 'head_top' Human3.6M's head. The same
+# correspondence as the index list [14, 8, 9, 10, 11, 12, 13, 15, 1, 16, 0,
+# 5, 6, 7, 2, 3, 4] that public 3DHP test loaders feeding Human3.6M-order
+# lifters use (e.g. FMPose3D's TEST_NPZ_TO_FMPOSE_17); tests/datasets check
+# that it is a permutation and keeps left on the left.
+MPI_INF_3DHP_TO_H36M_NAME = {
+    'pelvis': 'root',
+    'right_hip': 'right_hip', 'right_knee': 'right_knee',
+    'right_ankle': 'right_foot',
+    'left_hip': 'left_hip', 'left_knee': 'left_knee',
+    'left_ankle': 'left_foot',
+    'spine': 'spine', 'neck': 'thorax', 'head': 'neck_base',
+    'head_top': 'head',
+    'left_shoulder': 'left_shoulder', 'left_elbow': 'left_elbow',
+    'left_wrist': 'left_wrist',
+    'right_shoulder': 'right_shoulder', 'right_elbow': 'right_elbow',
+    'right_wrist': 'right_wrist',
+}
+# poses_h36m = poses_3dhp[..., H36M_FROM_MPI_INF_3DHP, :]
+H36M_FROM_MPI_INF_3DHP = tuple(
+    MPI_INF_3DHP_JOINT_NAMES.index(
+        next(k for k, v in MPI_INF_3DHP_TO_H36M_NAME.items() if v == name))
+    for name in H36M_JOINT_NAMES)
+# poses_3dhp = poses_h36m[..., MPI_INF_3DHP_FROM_H36M, :]
+MPI_INF_3DHP_FROM_H36M = tuple(
+    H36M_JOINT_NAMES.index(MPI_INF_3DHP_TO_H36M_NAME[name])
+    for name in MPI_INF_3DHP_JOINT_NAMES)
+
+# The 14 joints the official test kit scores (mpii_get_pck_auc_joint_groups.m:
+# head top, neck, shoulders, elbows, wrists, hips, knees, ankles; not the
+# pelvis, spine or head), as Human3.6M indices.
+MPI_INF_3DHP_PCK_JOINT_NAMES = (
+    'head_top', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist',
+    'left_shoulder', 'left_elbow', 'left_wrist', 'right_hip', 'right_knee',
+    'right_ankle', 'left_hip', 'left_knee', 'left_ankle')
+MPI_INF_3DHP_PCK_JOINTS = tuple(sorted(
+    H36M_JOINT_NAMES.index(MPI_INF_3DHP_TO_H36M_NAME[name])
+    for name in MPI_INF_3DHP_PCK_JOINT_NAMES))

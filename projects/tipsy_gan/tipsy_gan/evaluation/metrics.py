@@ -5,19 +5,30 @@ MMPose's ``MPJPE`` metric (``process`` collects, ``compute_metrics`` scores).
 Both prediction and ground truth are made root-relative before scoring, then
 multiplied by ``unit_to_mm`` (MMPose's Human36mDataset gives metres, so the
 default is 1000).
+
+The "action" of a sample is its data sample's ``activity`` when the dataset
+gives one (``MpiInf3dhpDataset``, through ``PackPoseInputs``' ``meta_keys``),
+else 'Unknown' for a 3DHP image ('TS1_000001.jpg'), else the Human3.6M action
+parsed from ``target_img_path``.
 """
 from collections import defaultdict
 from os import path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpose.registry import METRICS
 
-from tipsy_gan.core import pose_metrics
+from tipsy_gan.core import pose_metrics, skeleton
+from tipsy_gan.datasets import mpi_inf_3dhp_files as hp3d
 
 METRES_TO_MM = 1000.0
+# Named joint sets for PCK3DMetric's joint_indices.
+JOINT_SETS = {'all': None,
+              'mpi_inf_3dhp_14': list(skeleton.MPI_INF_3DHP_PCK_JOINTS)}
+# Sample fields PCK3DMetric can break its scores down by.
+BREAKDOWNS = ('sequence', 'scene', 'activity')
 
 
 def h36m_action_from_path(img_path: str) -> str:
@@ -72,8 +83,14 @@ class _RootRelativePoseMetric(BaseMetric):
             subj_act = osp.basename(img_path).split('.')[0]
             if subj_act in self.skip_list:
                 continue
-            actions = np.array([h36m_action_from_path(img_path)] *
-                               gt_coords.shape[0])
+            count = gt_coords.shape[0]
+            sequence = data_sample.get('sequence',
+                                       hp3d.sequence_of_image(img_path))
+            action = data_sample.get('activity')
+            if action is None:  # no 'activity' in PackPoseInputs' meta_keys
+                action = (hp3d.UNKNOWN_ACTIVITY if sequence else
+                          h36m_action_from_path(img_path))
+            actions = np.array([action] * count)
 
             self.results.append({
                 'pred_coords':
@@ -86,6 +103,8 @@ class _RootRelativePoseMetric(BaseMetric):
                 mask,
                 'actions':
                 actions,
+                'sequences':
+                np.array([sequence or ''] * count),
             })
 
     @staticmethod
@@ -163,9 +182,18 @@ class PCK3DMetric(_RootRelativePoseMetric):
     """PCK3D and its AUC in percent, as defined by Mehta et al. (3DV 2017).
 
     PCK3D: share of joints with root-relative 3D error below ``threshold``
-    (150 mm). AUC: mean PCK3D over ``thresholds`` (0 to 150 mm, 31 steps).
+    (150 mm). AUC: mean PCK3D over ``thresholds`` (0 to 150 mm, 31 steps;
+    the test kit's mpii_compute_3d_pck.m: ``0:5:150`` and a strict ``<``, so
+    even a perfect prediction scores 100·30/31 = 96.8 AUC).
 
-    Output keys: ``'PCK3D'`` and ``'AUC'``.
+    Per pose, in this order: root-relative (both sides), the depth sign
+    (``depth_sign``), the scale (``alignment``, fitted on the scored
+    joints), then the scored joints.
+
+    Output keys: ``'PCK3D'`` and ``'AUC'``; ``'FacingMirrored'`` (% of poses
+    mirrored) when ``depth_sign='facing'``; for each field ``f`` of
+    ``breakdown`` and each value ``v`` seen, ``'PCK3D_v'``, ``'AUC_v'`` and
+    ``'Frames_v'`` (the poses scored).
 
     Args:
         threshold (float): PCK threshold in mm. Default 150.
@@ -176,8 +204,16 @@ class PCK3DMetric(_RootRelativePoseMetric):
             metric predictions ('none'); a scale-free lifter needs a scale:
             'scale' (least squares, default) or 'xy_extent' (the TIPSy
             paper's "scale them up by their original normalising factor").
-        joint_indices (Sequence[int], optional): joints to score; Mehta et
-            al. use 14 (no pelvis, spine or nose). Default: all.
+        depth_sign (str): 'predicted' (default) or 'facing' (the TIPSy
+            paper's "facing direction known"), ``pose_metrics.orient_depth``;
+            needs 17 Human3.6M-order joints.
+        joint_indices (Sequence[int] | str, optional): joints to score, or a
+            name: 'all' (default) or 'mpi_inf_3dhp_14', the 14 the 3DHP test
+            kit scores (no pelvis, spine or head/nose).
+        breakdown (Sequence[str]): any of 'sequence' (TS1...), 'scene' (GS,
+            noGS, outdoor: each the frame-weighted mean of its sequences, as
+            the test kit's README), 'activity' (the samples' ``activity``).
+            Default: none.
         **kwargs: see :class:`_RootRelativePoseMetric`.
     """
 
@@ -186,33 +222,121 @@ class PCK3DMetric(_RootRelativePoseMetric):
                  thresholds: Sequence[float] = tuple(
                      pose_metrics.MEHTA_AUC_THRESHOLDS),
                  alignment: str = 'scale',
-                 joint_indices: Optional[Sequence[int]] = None,
+                 depth_sign: str = 'predicted',
+                 joint_indices: Optional[Union[Sequence[int], str]] = None,
+                 breakdown: Sequence[str] = (),
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if alignment not in pose_metrics.ALIGNMENTS:
             raise ValueError(f'alignment must be one of '
                              f'{pose_metrics.ALIGNMENTS}, got {alignment!r}')
+        if depth_sign not in pose_metrics.DEPTH_SIGNS:
+            raise ValueError(f'depth_sign must be one of '
+                             f'{pose_metrics.DEPTH_SIGNS}, got {depth_sign!r}')
+        if isinstance(joint_indices, str):
+            if joint_indices not in JOINT_SETS:
+                raise ValueError(f'joint_indices must be indices or one of '
+                                 f'{tuple(JOINT_SETS)}, got {joint_indices!r}')
+            joint_indices = JOINT_SETS[joint_indices]
+        breakdown = [breakdown] if isinstance(breakdown, str) else list(
+            breakdown)
+        unknown = [b for b in breakdown if b not in BREAKDOWNS]
+        if unknown:
+            raise ValueError(f'breakdown must be a subset of {BREAKDOWNS}, '
+                             f'got {unknown}')
         self.threshold = float(threshold)
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.alignment = alignment
+        self.depth_sign = depth_sign
         self.joint_indices = (None if joint_indices is None else
                               list(joint_indices))
+        self.breakdown = breakdown
+
+    def _scores(self, pred, gt, mask) -> Tuple[float, float]:
+        return (pose_metrics.pck3d(pred, gt, self.threshold, mask,
+                                   self.alignment),
+                pose_metrics.auc_pck3d(pred, gt, self.thresholds, mask,
+                                       self.alignment))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """``{'PCK3D': percent, 'AUC': percent}``."""
-        pred, gt, mask, _ = self._gather(results)
+        """``{'PCK3D': percent, 'AUC': percent, ...}``."""
+        pred, gt, mask, actions = self._gather(results)
+        sequences = np.concatenate([r['sequences'] for r in results])
+        pred, mirrored = pose_metrics.orient_depth(pred, gt, self.depth_sign,
+                                                   self.root_index)
         if self.joint_indices is not None:
             joints = self.joint_indices
             # align on the scored joints only, as the whole evaluation does
             pred, gt, mask = pred[:, joints], gt[:, joints], mask[:, joints]
-        return {
-            'PCK3D':
-            pose_metrics.pck3d(pred, gt, self.threshold, mask,
-                               self.alignment),
-            'AUC':
-            pose_metrics.auc_pck3d(pred, gt, self.thresholds, mask,
-                                   self.alignment),
-        }
+        metrics = dict(zip(('PCK3D', 'AUC'), self._scores(pred, gt, mask)))
+        if self.depth_sign == 'facing':
+            metrics['FacingMirrored'] = 100.0 * float(mirrored.mean())
+
+        def add(name, poses):
+            metrics[f'PCK3D_{name}'], metrics[f'AUC_{name}'] = self._scores(
+                pred[poses], gt[poses], mask[poses])
+            metrics[f'Frames_{name}'] = float(poses.sum())
+
+        if 'sequence' in self.breakdown or 'scene' in self.breakdown:
+            present = [s for s in hp3d.TEST_SEQUENCES
+                       if (sequences == s).any()]
+            if not present:
+                raise ValueError('breakdown by sequence or scene needs 3DHP '
+                                 "samples ('sequence' or TS<k>_ image names)")
+            per_sequence = {}
+            for seq in present:
+                poses = sequences == seq
+                per_sequence[seq] = (*self._scores(pred[poses], gt[poses],
+                                                   mask[poses]), poses.sum())
+                if 'sequence' in self.breakdown:
+                    add(seq, poses)
+            if 'scene' in self.breakdown:
+                self._add_scenes(metrics, per_sequence)
+        if 'activity' in self.breakdown:
+            official = [key for _, key in hp3d.ACTIVITIES.values()]
+            seen = set(actions.tolist())
+            for activity in ([a for a in official if a in seen] +
+                             sorted(seen - set(official))):
+                add(activity, actions == activity)
+        if self.breakdown:
+            self._log_table(metrics, len(pred))
+        return metrics
+
+    def _log_table(self, metrics: dict, frames: int) -> None:
+        """The breakdown as a table in the log: one row per group."""
+        joints = ('all' if self.joint_indices is None else
+                  f'{len(self.joint_indices)}')
+        lines = [f'{self.prefix or "PCK3D"}: joints {joints}, alignment '
+                 f'{self.alignment}, depth sign {self.depth_sign}',
+                 f'{"":<12}{"PCK3D":>8}{"AUC":>8}{"frames":>8}',
+                 f'{"All":<12}{metrics["PCK3D"]:>8.1f}{metrics["AUC"]:>8.1f}'
+                 f'{frames:>8d}']
+        for key in metrics:
+            if key.startswith('PCK3D_'):
+                name = key[len('PCK3D_'):]
+                lines.append(f'{name:<12}{metrics[key]:>8.1f}'
+                             f'{metrics["AUC_" + name]:>8.1f}'
+                             f'{int(metrics["Frames_" + name]):>8d}')
+        MMLogger.get_current_instance().info('\n'.join(lines))
+
+    def _add_scenes(self, metrics: dict, per_sequence: dict) -> None:
+        """Scene scores: the frame-weighted mean of its sequences' (README
+        of the test kit); a scene missing a sequence is reported."""
+        logger: MMLogger = MMLogger.get_current_instance()
+        for scene, members in hp3d.SCENES.items():
+            there = [seq for seq in members if seq in per_sequence]
+            if not there:
+                logger.warning(f'3DHP scene {scene}: none of {members} '
+                               'evaluated, no score')
+                continue
+            if len(there) < len(members):
+                logger.warning(f'3DHP scene {scene} from {there} only: '
+                               f'{sorted(set(members) - set(there))} missing')
+            frames = [per_sequence[seq][2] for seq in there]
+            for position, name in enumerate(('PCK3D', 'AUC')):
+                metrics[f'{name}_{scene}'] = pose_metrics.frame_weighted_mean(
+                    [per_sequence[seq][position] for seq in there], frames)
+            metrics[f'Frames_{scene}'] = float(sum(frames))
 
 
 @METRICS.register_module()

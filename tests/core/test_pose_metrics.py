@@ -222,3 +222,38 @@ def test_bad_inputs_raise(fn):
 def test_unknown_alignment_raises():
     with pytest.raises(ValueError, match='alignment'):
         joint_errors(PRED, GT, alignment='rigid')
+
+
+# A chiral tetrahedron (all edges differ): its mirror image is no rotation of it.
+CHIRAL_GT = np.array([[[0., 0., 0.], [1., 0., 0.], [0., 2., 0.], [0., 0., 3.]]])
+
+
+def test_reflection_allowed_procrustes_undoes_a_mirror_and_plain_does_not():
+    from tipsy_gan.core.pose_metrics import pa_mpjpe_reflection
+    mirrored = CHIRAL_GT * [1., 1., -1.]  # z -> -z: det -1, no rotation
+    assert pa_mpjpe_reflection(mirrored, CHIRAL_GT) < 1e-9
+    assert pa_mpjpe(mirrored, CHIRAL_GT) > 0.1
+    # the same for poses, scaled, rotated and moved after the mirror
+    gt = _random_poses()
+    pred = 0.3 * mirror_depth(gt) @ _rotation([1, 2, 3], 0.7).T + 5.0
+    assert pa_mpjpe_reflection(pred, gt) < 1e-6
+    assert pa_mpjpe(pred, gt) > 10.0
+    assert joint_errors(pred, gt, alignment='procrustes_reflection').max() < 1e-6
+
+
+def test_reflection_allowed_procrustes_is_procrustes_when_no_mirror_fits_better():
+    rng = np.random.default_rng(3)
+    gt = _random_poses(n=20)
+    pred = gt @ _rotation([0, 1, 0], 0.4).T + rng.normal(scale=30.0,
+                                                         size=gt.shape)
+    plain = joint_errors(pred, gt, alignment='procrustes')
+    reflect = joint_errors(pred, gt, alignment='procrustes_reflection')
+    np.testing.assert_allclose(reflect, plain, rtol=1e-12, atol=1e-9)
+    # and never worse: it fits over a larger set of matrices
+    either = mirror_depth(pred)
+    assert (joint_errors(either, gt, alignment='procrustes_reflection').mean(1)
+            <= joint_errors(either, gt, alignment='procrustes').mean(1)
+            + 1e-9).all()
+    np.testing.assert_allclose(
+        align_procrustes(pred, gt, allow_reflection=True),
+        align_procrustes(pred, gt), atol=1e-9)

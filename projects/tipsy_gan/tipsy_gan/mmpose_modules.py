@@ -10,4 +10,5 @@ allow_mmengine_checkpoint_types()
 
 from . import (codecs, engine, evaluation, models,  # noqa: E402,F401
                visualization)
-from .datasets import mpi_inf_3dhp_dataset, pose_2d_dataset  # noqa: E402,F401
+from .datasets import (h36m_subjects, mpi_inf_3dhp_dataset,  # noqa: E402,F401
+                       pose_2d_dataset)

@@ -15,7 +15,12 @@ Alignments, by name (``alignment=`` argument):
 
 - ``'none'``: MPJPE, protocol I of Human3.6M [Ionescu et al., TPAMI 2014].
 - ``'scale'``: N-MPJPE [Rhodin et al., CVPR 2018]; MMPose's ``'scale'``.
-- ``'procrustes'``: PA-MPJPE, protocol II (rigid + scale alignment).
+- ``'procrustes'``: PA-MPJPE, protocol II (rigid + scale alignment), a
+  proper rotation: a mirror image is not undone (MMPose's).
+- ``'procrustes_reflection'``: the same fit with reflections allowed (an
+  orthogonal matrix of det ±1), as ElePose [Wandt et al., CVPR 2022] and the
+  TIPSy authors' code align: a depth-mirrored prediction scores as if it
+  were not mirrored. Reported separately, never as PA-MPJPE.
 - ``'xy_extent'``: scale the prediction so that its largest root-relative
   |x| or |y| equals the ground truth's. The TIPSy paper (§4, MPI-INF-3DHP)
   "scale[s] them up by their original normalising factor" before PCK3D; this
@@ -40,7 +45,8 @@ import numpy as np
 
 from .skeleton import LEFT_HIP, RIGHT_HIP, ROOT, THORAX
 
-ALIGNMENTS = ('none', 'scale', 'procrustes', 'xy_extent')
+ALIGNMENTS = ('none', 'scale', 'procrustes', 'procrustes_reflection',
+              'xy_extent')
 DEPTH_SIGNS = ('predicted', 'facing')
 # Mehta et al. (3DV 2017) sample the PCK curve every 5 mm from 0 to 150 mm.
 MEHTA_AUC_THRESHOLDS = np.linspace(0, 150, 31)
@@ -79,7 +85,8 @@ def _check_inputs(pred, gt, mask) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
                 f'mask must have shape {pred.shape[:2]}, got {mask.shape}')
     if not mask.any():
         raise ValueError('mask selects no joints: nothing to evaluate')
-    if not (np.isfinite(pred[mask]).all() and np.isfinite(gt[mask]).all()):
+    finite = np.isfinite(pred).all(axis=-1) & np.isfinite(gt).all(axis=-1)
+    if not (finite | ~mask).all():
         raise ValueError('pred or gt contains NaN or inf at masked joints')
     return pred, gt, mask
 
@@ -107,7 +114,8 @@ def align_scale(pred: np.ndarray, gt: np.ndarray,
 
 
 def align_procrustes(pred: np.ndarray, gt: np.ndarray,
-                     mask: Optional[np.ndarray] = None) -> np.ndarray:
+                     mask: Optional[np.ndarray] = None,
+                     allow_reflection: bool = False) -> np.ndarray:
     """Similarity Procrustes: ``s * R @ pred + t`` closest to ``gt`` per pose.
 
     Rotation ``R``, uniform scale ``s`` and translation ``t`` are fitted in
@@ -116,6 +124,8 @@ def align_procrustes(pred: np.ndarray, gt: np.ndarray,
     if the best orthogonal matrix has det -1, the sign of the singular
     direction with the smallest singular value is flipped so ``det R = +1``.
     A mirror-image prediction (e.g. depth flipped) therefore keeps an error.
+    ``allow_reflection=True`` skips that correction (Umeyama's fit over all
+    orthogonal matrices): ``'procrustes_reflection'``.
     """
     pred, gt, mask = _check_inputs(pred, gt, mask)
     w = mask[..., None].astype(np.float64)
@@ -125,13 +135,14 @@ def align_procrustes(pred: np.ndarray, gt: np.ndarray,
     x = (pred - mu_pred) * w
     y = (gt - mu_gt) * w
     # H = sum_i x_i y_i^T; R = V D U^T maximises trace(R H).
-    h = np.einsum('nki,nkj->nij', x, y)
+    h = np.swapaxes(x, 1, 2) @ y
     u, sigma, vt = np.linalg.svd(h)
     v = np.swapaxes(vt, 1, 2)
-    d = np.sign(np.linalg.det(v @ np.swapaxes(u, 1, 2)))
-    d[d == 0] = 1.0
     signs = np.ones_like(sigma)
-    signs[:, -1] = d  # svd sorts singular values descending
+    if not allow_reflection:
+        d = np.sign(np.linalg.det(v @ np.swapaxes(u, 1, 2)))
+        d[d == 0] = 1.0
+        signs[:, -1] = d  # svd sorts singular values descending
     rotation = v @ (signs[:, :, None] * np.swapaxes(u, 1, 2))
     scale = _safe_divide((signs * sigma).sum(axis=1), (x**2).sum(axis=(1, 2)))
     centred = pred - mu_pred
@@ -158,6 +169,8 @@ _ALIGN = {
     'none': lambda pred, gt, mask: _check_inputs(pred, gt, mask)[0],
     'scale': align_scale,
     'procrustes': align_procrustes,
+    'procrustes_reflection': lambda pred, gt, mask: align_procrustes(
+        pred, gt, mask, allow_reflection=True),
     'xy_extent': align_xy_extent,
 }
 
@@ -210,6 +223,19 @@ def pa_mpjpe(pred: np.ndarray,
     :func:`align_procrustes`. The TIPSy paper reports this on Human3.6M.
     """
     return float(_masked_errors(pred, gt, mask, 'procrustes').mean())
+
+
+def pa_mpjpe_reflection(pred: np.ndarray,
+                        gt: np.ndarray,
+                        mask: Optional[np.ndarray] = None) -> float:
+    """PA-MPJPE with reflections allowed (``'procrustes_reflection'``).
+
+    The alignment ElePose and the TIPSy authors' code use: a depth-mirrored
+    prediction loses nothing. Not protocol II; report it beside
+    :func:`pa_mpjpe`, named as what it is.
+    """
+    return float(_masked_errors(pred, gt, mask,
+                                'procrustes_reflection').mean())
 
 
 def pck3d(pred: np.ndarray,

@@ -10,20 +10,25 @@ dataset selects the same frames as ``Human36mDataset`` (its own
 them with the codec in one vectorised call, and returns ``{'inputs':
 (16, 2) tensor}`` per item; with ``collate_fn=dict(type='default_collate')``
 a batch is ``{'inputs': (B, 16, 2)}``. No 3D field is ever loaded into it.
+``subjects`` (``TIPSyHuman36mDataset``'s) keeps only some subjects' poses:
+the validation protocol trains on S1, S5, S6, S7 (``docs/protocol.md``).
 """
 import numpy as np
 import torch
-from mmpose.datasets import Human36mDataset
 from mmpose.registry import DATASETS, KEYPOINT_CODECS
+
+from .h36m_subjects import TIPSyHuman36mDataset
 
 
 @DATASETS.register_module()
-class TIPSyPose2DDataset(Human36mDataset):
+class TIPSyPose2DDataset(TIPSyHuman36mDataset):
     """Normalised 2D poses of a Human3.6M annotation file, for training.
 
     Args:
         codec (dict): the input codec, ``TIPSyLiftingCodec`` by default.
-        **kwargs: ``Human36mDataset``'s (ann_file, data_root, indices, ...);
+        **kwargs: ``TIPSyHuman36mDataset``'s (``subjects``: e.g.
+            ``['S1', 'S5', 'S6', 'S7']``, default all of the file) and
+            ``Human36mDataset``'s (ann_file, data_root, indices, ...);
             only ``seq_len=1`` and ``keypoint_2d_src='gt'`` are supported,
             and ``pipeline`` is not used.
     """
@@ -53,6 +58,8 @@ class TIPSyPose2DDataset(Human36mDataset):
         if self._indices is not None:
             frames = (frames[:self._indices] if isinstance(
                 self._indices, int) else frames[np.asarray(self._indices)])
+        # the annotation rows trained on (tests check the subjects)
+        self.frame_indices = frames
         keypoints = self.ann_data['part'][frames, :, :2].astype(np.float32)
         # the open npz is not needed any more (and cannot be pickled)
         self.ann_data.close()

@@ -39,6 +39,26 @@ def h36m_action_from_path(img_path: str) -> str:
     return rest.split('.', 1)[0].split('_')[0]
 
 
+def image_fields(img_paths: Sequence[str]) -> Dict[str, np.ndarray]:
+    """``(N,)`` arrays of what ``process`` reads from each target image
+    name, vectorised (``np.char``, the same string rules): ``'subj_act'``
+    (``skip_list``'s key), ``'sequence'`` (3DHP's ``sequence_of_image``,
+    else ''), ``'action'`` (3DHP's 'Unknown', else
+    :func:`h36m_action_from_path`)."""
+    paths = np.asarray([str(p) for p in img_paths])
+    names = np.char.rpartition(paths, '/')[:, 2]  # osp.basename
+    head, underscore, tail = np.char.partition(names, '_').T
+    has_underscore = underscore != ''
+    sequence = np.where(
+        np.isin(head, hp3d.TEST_SEQUENCES) & has_underscore, head, '')
+    rest = np.where(has_underscore, tail, names)  # split('_', 1)[-1]
+    action = np.char.partition(np.char.partition(rest, '.')[:, 0],
+                               '_')[:, 0]
+    action = np.where(sequence != '', hp3d.UNKNOWN_ACTIVITY, action)
+    return {'subj_act': np.char.partition(names, '.')[:, 0],
+            'sequence': sequence, 'action': action}
+
+
 class _RootRelativePoseMetric(BaseMetric):
     """Collects predictions, targets, masks and actions like MMPose's MPJPE.
 
@@ -107,6 +127,39 @@ class _RootRelativePoseMetric(BaseMetric):
                 np.array([sequence or ''] * count),
             })
 
+    def results_from_arrays(self, pred: np.ndarray, gt: np.ndarray,
+                            mask: np.ndarray, img_paths: Sequence[str],
+                            activities: Optional[Sequence[str]] = None,
+                            fields: Optional[dict] = None) -> list:
+        """``results`` for ``compute_metrics`` from whole arrays, as
+        :meth:`process` would collect them pose by pose (the fast
+        evaluator, ``tipsy_gan.evaluation.fast_eval``).
+
+        Args:
+            pred, gt: ``(N, K, 3)`` predictions and ground truth, the
+                dataset's unit (``unit_to_mm`` and the root as ``process``).
+            mask: ``(N, K)`` joints to score (``lifting_target_visible``).
+            img_paths: ``N`` target image names (actions, sequences,
+                ``skip_list``).
+            activities: ``N`` activities, where the dataset has them.
+            fields: :func:`image_fields` of ``img_paths``, if known.
+        """
+        fields = image_fields(img_paths) if fields is None else fields
+        keep = ~np.isin(fields['subj_act'], self.skip_list)
+        sequences = fields['sequence']
+        if activities is None:
+            activities = fields['action']
+        pred, gt = np.asarray(pred), np.asarray(gt)
+        return [{
+            'pred_coords': self.unit_to_mm * pose_metrics.root_relative(
+                pred[keep], self.root_index),
+            'gt_coords': self.unit_to_mm * pose_metrics.root_relative(
+                gt[keep], self.root_index),
+            'mask': np.asarray(mask).astype(bool).reshape(len(gt), -1)[keep],
+            'actions': np.asarray(activities)[keep],
+            'sequences': np.asarray(sequences)[keep],
+        }]
+
     @staticmethod
     def _gather(results: list):
         pred = np.concatenate([r['pred_coords'] for r in results])
@@ -125,19 +178,27 @@ class TIPSyPoseErrorMetric(_RootRelativePoseMetric):
     only meaningful when predictions are metric: a TIPSy lifter's decoded
     poses are in pixel-scale units (see ``TIPSyLiftingCodec.decode``).
 
+    ``'pa-mpjpe-reflection'`` (key ``'PA-MPJPE-reflection'``) is the same
+    Procrustes fit with reflections allowed, as ElePose and the TIPSy
+    authors' code align: a depth-mirrored pose is not an error there. It is
+    reported beside protocol II, never instead of it.
+
     Output keys, per mode in ``modes``: ``'MPJPE'``, ``'N-MPJPE'``,
-    ``'PA-MPJPE'``, and ``'<KEY>_<Action>'`` (e.g. ``'PA-MPJPE_Directions'``)
-    for every action seen, the action parsed from ``target_img_path`` as in
-    MMPose's ``MPJPE`` metric.
+    ``'PA-MPJPE'``, ``'PA-MPJPE-reflection'``, and ``'<KEY>_<Action>'``
+    (e.g. ``'PA-MPJPE_Directions'``) for every action seen, the action
+    parsed from ``target_img_path`` as in MMPose's ``MPJPE`` metric.
 
     Args:
-        modes (Sequence[str]): any of 'mpjpe', 'n-mpjpe', 'pa-mpjpe'.
-            Default: all three.
+        modes (Sequence[str]): any of 'mpjpe', 'n-mpjpe', 'pa-mpjpe',
+            'pa-mpjpe-reflection'. Default: the first three.
         per_action (bool): also report per-action errors. Default True.
         **kwargs: see :class:`_RootRelativePoseMetric`.
     """
 
-    ALIGNMENT = {'mpjpe': 'none', 'n-mpjpe': 'scale', 'pa-mpjpe': 'procrustes'}
+    ALIGNMENT = {'mpjpe': 'none', 'n-mpjpe': 'scale', 'pa-mpjpe': 'procrustes',
+                 'pa-mpjpe-reflection': 'procrustes_reflection'}
+    KEY = {'mpjpe': 'MPJPE', 'n-mpjpe': 'N-MPJPE', 'pa-mpjpe': 'PA-MPJPE',
+           'pa-mpjpe-reflection': 'PA-MPJPE-reflection'}
 
     def __init__(self,
                  modes: Sequence[str] = ('mpjpe', 'n-mpjpe', 'pa-mpjpe'),
@@ -162,7 +223,7 @@ class TIPSyPoseErrorMetric(_RootRelativePoseMetric):
 
         metrics = dict()
         for mode in self.modes:
-            name = mode.upper()
+            name = self.KEY[mode]
             alignment = self.ALIGNMENT[mode]
             logger.info(f'Evaluating {name}...')
             errors = pose_metrics.joint_errors(pred, gt, mask, alignment)

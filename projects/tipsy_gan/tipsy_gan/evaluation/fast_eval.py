@@ -1,0 +1,228 @@
+"""A fast evaluator: the metrics of ``tools/test.py`` from whole arrays.
+
+``tools/test.py`` scores a checkpoint through MMPose's per-pose pipeline
+(one dict and one ``PoseDataSample`` per pose, ``GenerateTarget``,
+``PackPoseInputs``, the metrics' per-sample ``process``): about a minute for
+the S9/S11 split on this machine. This path gives the same numbers from
+arrays:
+
+1. the frames: the config's dataset built lazily (``Human36mDataset``'s own
+   frame selection, ``subjects``, its validity filter, then ``indices``),
+   its 2D, 3D and image names read straight from the annotation file;
+2. the input: the 2D normalised by the config's codec, in one call;
+3. the prediction: the config's model, its checkpoint loaded as
+   ``tools/test.py`` loads it, in big batches: a TIPSy ``PoseLifter``
+   (``TIPSyLifterBackbone`` + ``TIPSyLiftingHead``, decoded by its codec
+   with each pose's 2D scale) or a ``TIPSyGAN`` (its test network,
+   normalised units, as its ``forward``);
+4. the metrics: the config's ``test_evaluator`` entries, built and scored by
+   their own ``compute_metrics`` (``tipsy_gan.core.pose_metrics``, already
+   vectorised) on ``results_from_arrays``: the same keys, the same values.
+
+``split='val'`` scores the validation protocol's subject (S8, from the train
+file; ``docs/protocol.md``): the config's test dataset switched to
+``TIPSyHuman36mDataset`` on the train file of the same folder with
+``subjects=['S8']``, whatever the config's ``val_dataloader`` (most configs
+name the S9/S11 test set there). For a ``configs/research/`` config both
+splits are S8.
+"""
+import copy
+import os.path as osp
+import time
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, MODELS
+
+from ..datasets.h36m_subjects import VALIDATION_SUBJECTS
+from .metrics import _RootRelativePoseMetric, image_fields
+
+SPLITS = ('test', 'val')
+DEFAULT_BATCH_SIZE = 16384
+
+
+def split_dataset_cfg(cfg: Config, split: str = 'test') -> dict:
+    """The dataset config that ``split`` scores (module docstring)."""
+    if split not in SPLITS:
+        raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+    dataset = copy.deepcopy(cfg.test_dataloader.dataset)
+    if split == 'val':
+        # never a config's val_dataloader: most name the S9/S11 test set
+        folder = osp.dirname(dataset.ann_file)
+        if osp.basename(dataset.ann_file) == 'h36m_test.npz':
+            dataset.ann_file = osp.join(folder, 'h36m_train.npz')
+        dataset.update(type='TIPSyHuman36mDataset',
+                       subjects=list(VALIDATION_SUBJECTS))
+    return dataset
+
+
+def input_codec_cfg(dataset_cfg: dict) -> dict:
+    """The codec that encodes the dataset's inputs: its pipeline's
+    ``GenerateTarget`` encoder."""
+    for transform in dataset_cfg.get('pipeline', []):
+        if isinstance(transform, dict) and transform.get(
+                'type') == 'GenerateTarget':
+            return copy.deepcopy(transform['encoder'])
+    raise ValueError('the dataset has no GenerateTarget in its pipeline: no '
+                     'codec to normalise its 2D with')
+
+
+def load_split_arrays(dataset_cfg: dict) -> Dict[str, np.ndarray]:
+    """The frames ``dataset_cfg`` yields, as arrays, in its order.
+
+    Returns ``keypoints_2d`` ``(N, K, 2)`` float32 pixels, ``lifting_target``
+    ``(N, K, 3)`` float32, ``lifting_target_visible`` ``(N, K)``,
+    ``img_paths`` ``(N,)`` (the target image names).
+    """
+    dataset_cfg = dict(copy.deepcopy(dataset_cfg), lazy_init=True,
+                       pipeline=[])
+    if dataset_cfg.get('seq_len', 1) != 1 or dataset_cfg.get(
+            'multiple_target', 0) or dataset_cfg.get('keypoint_2d_src',
+                                                     'gt') != 'gt':
+        raise ValueError('the fast evaluator scores single frames of '
+                         'ground-truth 2D: seq_len=1, keypoint_2d_src=gt, no '
+                         'multiple_target')
+    indices = dataset_cfg.pop('indices', None)
+    dataset = DATASETS.build(dataset_cfg)
+    try:
+        ann = dataset.ann_data
+        target = -1 if dataset.causal else dataset.seq_len // 2
+        frames = np.array([seq[target] for seq in dataset.sequence_indices],
+                          dtype=np.int64)
+        keypoints = ann['part'][frames, :, :2].astype(np.float32)
+        # Human36mDataset (topdown) drops poses whose 2D is all <= 0
+        valid = keypoints.reshape(len(frames), -1).max(axis=1) > 0
+        frames, keypoints = frames[valid], keypoints[valid]
+        if indices is not None:  # BaseDataset: after the filter
+            picked = (np.arange(len(frames))[:indices] if indices >= 0 else
+                      np.arange(len(frames))[indices:]) if isinstance(
+                          indices, int) else np.asarray(indices,
+                                                        dtype=np.int64)
+            frames, keypoints = frames[picked], keypoints[picked]
+        target_3d = ann['S'][frames].astype(np.float32)
+        img_paths = ann['imgname'][frames]
+    finally:
+        dataset.ann_data.close()
+    return dict(keypoints_2d=keypoints,
+                lifting_target=target_3d[..., :3],
+                lifting_target_visible=target_3d[..., 3],
+                img_paths=img_paths)
+
+
+def build_model(cfg: Config, checkpoint: Optional[str]):
+    """The config's model with ``checkpoint`` loaded as ``tools/test.py``'s
+    runner loads it (``strict=False``), in eval mode."""
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None and str(checkpoint).lower() != 'none':
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
+                        revise_keys=[(r'^module.', '')], logger='current')
+    return model.eval()
+
+
+def predict(model, inputs: np.ndarray, scales: np.ndarray,
+            batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+    """``(N, K, 3)`` root-relative predictions, as the model's ``predict``
+    gives them to the metrics (module docstring)."""
+    from ..models.pose_lifter_parts import TIPSyLiftingHead
+    from ..models.tipsy_gan_model import TIPSyGAN, with_root_3d
+
+    inputs = torch.from_numpy(np.ascontiguousarray(inputs))
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(inputs), batch_size):
+            batch = inputs[start:start + batch_size]
+            if isinstance(model, TIPSyGAN):
+                outputs.append(with_root_3d(
+                    batch, model.predict_depth(batch)).numpy())
+            elif isinstance(getattr(model, 'head', None), TIPSyLiftingHead):
+                pose = model.backbone(batch).numpy()
+                outputs.append(model.head.decoder.decode(
+                    pose, scales[start:start + batch_size])[0])
+            else:
+                raise TypeError(
+                    f'the fast evaluator scores TIPSyGAN models and '
+                    f'PoseLifters with TIPSyLiftingHead, not '
+                    f'{type(model).__name__}: use tools/test.py')
+    return np.concatenate(outputs)
+
+
+def compute_metrics(evaluator_cfgs, pred, gt, mask, img_paths
+                    ) -> Dict[str, float]:
+    """Each evaluator's metrics (with its ``prefix``), as ``tools/test.py``
+    reports them; evaluators that are not root-relative pose metrics (e.g.
+    ``DumpResults``) are skipped."""
+    if isinstance(evaluator_cfgs, dict):
+        evaluator_cfgs = [evaluator_cfgs]
+    metrics = {}
+    fields = image_fields(img_paths)
+    for metric_cfg in evaluator_cfgs:
+        metric = METRICS.build(copy.deepcopy(metric_cfg))
+        if not isinstance(metric, _RootRelativePoseMetric):
+            print_log(f'fast_eval: {type(metric).__name__} skipped',
+                      logger='current')
+            continue
+        results = metric.results_from_arrays(pred, gt, mask, img_paths,
+                                              fields=fields)
+        for key, value in metric.compute_metrics(results).items():
+            name = '/'.join((metric.prefix, key)) if metric.prefix else key
+            if name in metrics:
+                raise ValueError(f'two evaluators report {name!r}')
+            metrics[name] = value
+    return metrics
+
+
+def fast_evaluate(config, checkpoint: Optional[str], split: str = 'test',
+                  cfg_options: Optional[dict] = None,
+                  batch_size: int = DEFAULT_BATCH_SIZE,
+                  model=None) -> Dict[str, float]:
+    """``tools/test.py``'s metrics of ``checkpoint`` on ``split``.
+
+    Args:
+        config (str | Config): a TIPSyGAN or TIPSy PoseLifter config.
+        checkpoint (str | None): its weights ('none'/None: as built).
+        split (str): 'test' (the config's test set) or 'val' (S8, the
+            validation protocol's subject).
+        cfg_options (dict, optional): merged into the config, as
+            ``--cfg-options`` (e.g. ``{'test_dataloader.dataset.indices':
+            1000}``).
+        batch_size (int): poses per forward pass.
+        model: an already built (and loaded) model to score instead, e.g.
+            a training run's, for curves; ``checkpoint`` is then ignored.
+
+    Returns:
+        dict: the metrics, keyed as ``tools/test.py``'s ``--out`` file.
+    """
+    import tipsy_gan.mmpose_modules  # noqa: F401  registers our modules
+    cfg = (copy.deepcopy(config) if isinstance(config, Config) else
+           Config.fromfile(config))
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    dataset_cfg = split_dataset_cfg(cfg, split)
+    arrays = load_split_arrays(dataset_cfg)
+    codec = KEYPOINT_CODECS.build(input_codec_cfg(dataset_cfg))
+    encoded = codec.encode(arrays['keypoints_2d'])
+    if model is None:
+        model = build_model(cfg, checkpoint)
+    was_training = model.training
+    model.eval()
+    try:
+        pred = predict(model, encoded['keypoint_labels'],
+                       encoded['keypoints_2d_scale'], batch_size)
+    finally:
+        model.train(was_training)
+    return compute_metrics(cfg.test_evaluator, pred, arrays['lifting_target'],
+                           arrays['lifting_target_visible'],
+                           arrays['img_paths'])
+
+
+def timed_fast_evaluate(*args, **kwargs):
+    """``(metrics, seconds)`` of :func:`fast_evaluate`."""
+    start = time.perf_counter()
+    metrics = fast_evaluate(*args, **kwargs)
+    return metrics, time.perf_counter() - start

@@ -17,7 +17,8 @@ PAPER_RECIPE = METHODS + [f'{m}_cpu_paper' for m in METHODS]
 TRAINED = PAPER_RECIPE + [f'{m}_cpu' for m in METHODS]
 INSPECTION = ['inspection/parts_h36m_cpu_4ep', 'inspection/solo_h36m_cpu_4ep']
 CONFIGS = TRAINED + INSPECTION + [
-    'supervised_h36m_cpu', 'tipsy_h36m_lifter', 'tipsy_h36m_cpu_lifter']
+    'supervised_h36m_cpu', 'tipsy_h36m_lifter', 'tipsy_h36m_cpu_lifter',
+    'research/tipsy_h36m_cpu_val', 'tipsy_3dhp_test']
 
 
 def load(name):

@@ -387,7 +387,8 @@ def test_algorithm_modules_import_neither_mmcv_nor_mmpose():
         'import tipsy_gan.core.losses, tipsy_gan.core.adversarial_step\n'
         'import tipsy_gan.core.distillation, tipsy_gan.core.depth_flip\n'
         'import tipsy_gan.core.gan_losses, tipsy_gan.core.priors\n'
-        'import tipsy_gan.core.inputs\n'
+        'import tipsy_gan.core.inputs, tipsy_gan.core.consistency_terms\n'
+        'import tipsy_gan.core.sensitivity\n'
         'bad = sorted(m for m in sys.modules\n'
         '             if m.split(".")[0] in ("mmcv", "mmpose", "mmengine"))\n'
         'assert not bad, bad\n')

@@ -178,3 +178,69 @@ def test_folded_batch_norm_lifts_like_the_eval_network(pose_2d, make):
         expected = lifter.eval()(pose_2d)
         torch.testing.assert_close(folded(pose_2d), expected, atol=1e-5,
                                    rtol=1e-5)
+
+
+@pytest.mark.parametrize('make', [
+    lambda norm: nw.SoloLifter(width=16, norm=norm),
+    lambda norm: nw.PartSplitLifter(width=16, norm=norm),
+    lambda norm: nw.PoseDiscriminator(width=16, norm=norm),
+])
+def test_norm_option_keeps_the_linear_layers_and_batch_norm_default(make):
+    """'batch' is the default (same keys, BN layers); 'layer' and 'none'
+    put LayerNorm / Identity where BatchNorm sits, so a seed gives the same
+    Linear weights and the Linear keys do not move."""
+    torch.manual_seed(0)
+    default = make('batch')
+    assert nw.batch_norm_layers(default)
+    nets = {}
+    for norm in nw.NORMS:
+        torch.manual_seed(0)
+        nets[norm] = make(norm)
+    torch.manual_seed(0)
+    assert list(make('batch').state_dict()) == list(default.state_dict())
+    batch = nets['batch'].state_dict()
+    for norm in ('layer', 'none'):
+        net = nets[norm]
+        assert not nw.batch_norm_layers(net)
+        kind = torch.nn.LayerNorm if norm == 'layer' else torch.nn.Identity
+        assert any(isinstance(m, kind) for m in net.modules())
+        linears = [n for n, m in net.named_modules()
+                   if isinstance(m, torch.nn.Linear)]
+        assert linears == [n for n, m in nets['batch'].named_modules()
+                           if isinstance(m, torch.nn.Linear)]
+        for name in linears:
+            assert torch.equal(net.state_dict()[name + '.weight'],
+                               batch[name + '.weight'])
+    with pytest.raises(ValueError, match='norm must be one of'):
+        make('group')
+
+
+def test_layer_norm_lifter_is_per_pose_in_train_mode(pose_2d):
+    torch.manual_seed(0)
+    for norm, per_pose in (('layer', True), ('none', True), ('batch', False)):
+        lifter = nw.SoloLifter(width=16, norm=norm).train()
+        other = pose_2d.clone()
+        other[4:] = pose_2d[4:].flip(0) * 0.5
+        same = torch.allclose(lifter(pose_2d)[:4], lifter(other)[:4],
+                              atol=1e-6)
+        assert same is per_pose, norm
+
+
+@pytest.mark.parametrize('norm', ['batch', 'layer'])
+@pytest.mark.parametrize('train', [True, False])
+def test_elementary_norms_compute_the_same_function(pose_2d, norm, train):
+    """The norm layers from elementary ops (for the JVP loss's gradients)
+    give the fused layers' values, and leave the running statistics."""
+    torch.manual_seed(0)
+    lifter = nw.PartSplitLifter(width=16, norm=norm).double()
+    lifter(pose_2d.double())  # running statistics away from their init
+    lifter.train(train)
+    buffers = copy.deepcopy(dict(lifter.named_buffers()))
+    with nw.no_bn_stat_updates(lifter):
+        fused = lifter(pose_2d.double())
+    with nw.elementary_norms(lifter):
+        elementary = lifter(pose_2d.double())
+    torch.testing.assert_close(elementary, fused, rtol=0, atol=1e-12)
+    for name, value in lifter.named_buffers():
+        assert torch.equal(value, buffers[name]), name
+    assert all('forward' not in vars(m) for m in lifter.modules())

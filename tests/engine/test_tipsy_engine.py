@@ -302,14 +302,16 @@ VARIANTS = {
     'orthographic': "model = dict(projection=dict(_delete_=True, "
     "type='Orthographic'))",
     'perspective': '',  # the CPU recipe's own
+    'all_angle': "model = dict(lifter=dict(norm='layer'), "
+    "terms=[dict(type='AllAngleConsistency', weight=1.0)])",
 }
 
 
 @pytest.mark.parametrize('variant', VARIANTS)
 def test_method_changes_are_config_changes(tmp_path, data_root, variant):
-    """A third part generator, another GAN loss, the other projection: one
-    config entry each, trained for real (one adversarial epoch, then the
-    distillation) with no code edited."""
+    """A third part generator, another GAN loss, the other projection, eq.
+    15's term on a LayerNorm lifter: one config entry each, trained for real
+    (one adversarial epoch, then the distillation) with no code edited."""
     snapshots = LifterIterationSnapshots()
     runner = make_runner(tmp_path, data_root, [(snapshots, 'NORMAL')],
                          adversarial_epochs=1, distillation_epochs=1,
@@ -329,5 +331,7 @@ def test_method_changes_are_config_changes(tmp_path, data_root, variant):
         assert sorted(model.lifter.parts) == ['arms', 'legs', 'torso']
     if variant == 'least_squares_gan':
         assert type(model.config.gan_loss).__name__ == 'LeastSquaresGANLoss'
+    if variant == 'all_angle':
+        assert math.isfinite(logs['train/g_all_angle'].current())
     if variant in ('orthographic', 'perspective'):
         assert type(model.config.projection).__name__ == variant.title()

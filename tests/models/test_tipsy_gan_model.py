@@ -109,6 +109,26 @@ def test_every_piece_comes_from_the_registry():
             arms=range(11, 17), rest=range(1, 11))))
 
 
+def test_terms_and_the_norm_come_from_config():
+    """Eq. 15's all-angle term and a LayerNorm lifter: one config entry
+    each; the term's weighted value is in 'g_loss' and logged."""
+    torch.manual_seed(0)
+    model = TIPSyGAN(lifter=dict(type='SoloLifter', width=16, norm='layer'),
+                     terms=[dict(type='AllAngleConsistency', weight=0.5)])
+    assert [repr(t) for t in model.config.terms] == [
+        'AllAngleConsistency(weight=0.5)']
+    assert any(isinstance(m, torch.nn.LayerNorm)
+               for m in model.lifter.modules())
+    assert not any(isinstance(m, torch.nn.LayerNorm)  # D keeps BatchNorm
+                   for m in model.discriminator.modules())
+    wrappers = TIPSyOptimWrapperConstructor(
+        dict(generator=ADAM, discriminator=ADAM))(model)
+    logs = model.train_step({'inputs': poses()}, wrappers)
+    assert torch.isfinite(logs['g_all_angle'])
+    torch.testing.assert_close(logs['g_loss'], logs['g_total_pose'] +
+                               0.5 * logs['g_all_angle'])
+
+
 def packed_batch(pose_2d, lifting_target):
     """What PackPoseInputs gives: (1, 16, 2) inputs and data samples."""
     samples = []

@@ -19,6 +19,11 @@ INSPECTION = ['inspection/parts_h36m_cpu_4ep', 'inspection/solo_h36m_cpu_4ep']
 CONFIGS = TRAINED + INSPECTION + [
     'supervised_h36m_cpu', 'tipsy_h36m_lifter', 'tipsy_h36m_cpu_lifter',
     'research/tipsy_h36m_cpu_val', 'tipsy_3dhp_test']
+# eq. 15's accuracy study under the validation protocol (docs/research.md)
+ALL_ANGLE_ARMS = ['research/tipsy_h36m_cpu_val_layernorm',
+                  'research/tipsy_h36m_cpu_val_all_angle',
+                  'research/tipsy_h36m_cpu_val_all_angle_only']
+CONFIGS += ALL_ANGLE_ARMS
 
 
 def load(name):
@@ -155,3 +160,27 @@ def test_lifter_config_matches_the_cpu_student():
             load('tipsy_h36m_cpu').model.student.width)
     assert (load('tipsy_h36m_lifter').model.backbone.width ==
             load('tipsy_h36m').model.student.width)
+
+
+def test_all_angle_arms_differ_from_the_research_recipe_by_their_options():
+    """The control (LayerNorm generators), eq. 15 beside the 90° terms, eq.
+    15 in place of them: each the research recipe plus its named options,
+    trained on S1/S5/S6/S7 like it."""
+    base = load('research/tipsy_h36m_cpu_val')
+    arms = [load(name) for name in ALL_ANGLE_ARMS]
+    expected = [dict(), dict(terms=[dict(type='AllAngleConsistency',
+                                         weight=3.0)])]
+    expected.append(dict(expected[1], adversarial=dict(
+        base.model.adversarial, w_ninety=0.0)))
+    for cfg, extra in zip(arms, expected):
+        want = Config(dict(model=base.model)).model
+        want.lifter.norm = 'layer'
+        want.update(extra)
+        assert cfg.model == want
+        assert (cfg.train_dataloader.dataset.subjects ==
+                base.train_dataloader.dataset.subjects)
+    model = build_model(ALL_ANGLE_ARMS[2])
+    assert [t.name for t in model.config.terms] == ['all_angle']
+    assert model.config.w_ninety == 0.0
+    assert any(isinstance(m, torch.nn.LayerNorm)
+               for m in model.lifter.modules())

@@ -20,7 +20,13 @@ Training settings (joined with '+'): ``fp32`` (the baseline), ``bf16``
 (``AdversarialConfig.network_dtype='bfloat16'``: the networks under
 autocast; geometry, losses and Adam's state in fp32), ``fused`` (fused
 Adam), ``foreach`` (foreach Adam), ``compile`` (``torch.compile`` of the
-networks). Every setting runs the repo's one step,
+networks), ``layernorm`` / ``nonorm`` (the lifter with ``norm='layer'`` /
+``'none'`` in place of BatchNorm), ``alljvp`` (eq. 15's all-angle term,
+``consistency_terms.AllAngleConsistency``: one extra forward-mode pass).
+The cost of the term, interleaved in one run:
+
+    python tools/analysis/benchmark_tipsy.py --threads 1 --width 256 \
+        --batch-size 256 --train layernorm layernorm+alljvp fp32 alljvp Every setting runs the repo's one step,
 ``core.adversarial_train_step``, with its own networks built from the same
 seed. ``--mmengine`` adds the same step through ``TIPSyGAN.train_step`` and
 an ``OptimWrapperDict`` (needs mmengine), to show what the glue costs.
@@ -53,6 +59,8 @@ sys.path.insert(
 
 from tipsy_gan.core.adversarial_step import (  # noqa: E402
     AdversarialConfig, OptimizerStep, adversarial_train_step)
+from tipsy_gan.core.consistency_terms import (  # noqa: E402
+    AllAngleConsistency)
 from tipsy_gan.core.geometry import Perspective  # noqa: E402
 from tipsy_gan.core.inference import fold_batch_norm  # noqa: E402
 from tipsy_gan.core.networks import (  # noqa: E402
@@ -60,7 +68,8 @@ from tipsy_gan.core.networks import (  # noqa: E402
 from tipsy_gan.core.normalization import normalize_pose_2d  # noqa: E402
 from tipsy_gan.core.priors import FacingPrior, KneeBendPrior  # noqa: E402
 
-TRAIN_OPTIONS = ('fp32', 'bf16', 'fused', 'foreach', 'compile')
+TRAIN_OPTIONS = ('fp32', 'bf16', 'fused', 'foreach', 'compile', 'layernorm',
+                 'nonorm', 'alljvp')
 INFERENCE_SETTINGS = ('fp32', 'bf16', 'folded', 'folded-bf16')
 
 
@@ -116,13 +125,13 @@ def load_poses(args, device):
     return norm[:, 1:].contiguous().to(device), source
 
 
-def adversarial_config(args, network_dtype=None):
+def adversarial_config(args, network_dtype=None, terms=()):
     if args.recipe == 'cpu':
         return AdversarialConfig(projection=Perspective(5.0),
                                  renormalize_views=True,
                                  priors=(KneeBendPrior(1.0), FacingPrior(1.0)),
-                                 network_dtype=network_dtype)
-    return AdversarialConfig(network_dtype=network_dtype)
+                                 network_dtype=network_dtype, terms=terms)
+    return AdversarialConfig(network_dtype=network_dtype, terms=terms)
 
 
 class Batches:
@@ -150,13 +159,17 @@ class TrainSetting:
         self.name = name
         torch.manual_seed(args.seed)
         lifter_cls = PartSplitLifter if args.model == 'parts' else SoloLifter
-        self.lifter = lifter_cls(width=args.width).to(device).train()
+        norm = ('layer' if 'layernorm' in options else
+                'none' if 'nonorm' in options else 'batch')
+        self.lifter = lifter_cls(width=args.width,
+                                 norm=norm).to(device).train()
         self.disc = PoseDiscriminator(width=args.width).to(device).train()
         adam = {k: True for k in ('fused', 'foreach') if k in options}
         self.g_opt = torch.optim.Adam(self.lifter.parameters(), 2e-4, **adam)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), 2e-4, **adam)
         self.config = adversarial_config(
-            args, 'bfloat16' if 'bf16' in options else None)
+            args, 'bfloat16' if 'bf16' in options else None,
+            (AllAngleConsistency(1.0), ) if 'alljvp' in options else ())
         self.batches = Batches(poses, args.batch_size, args.seed)
         self.rng = torch.Generator(device=device).manual_seed(args.seed)
         self.lifter_call, self.disc_call = self.lifter, self.disc
@@ -227,7 +240,8 @@ def interleaved(settings, run, rounds, warmup, device):
 
 
 def summarise(times, per_call_units, unit):
-    """Lines: median, min-max, rate, ratio to the first setting."""
+    """Lines: median, min-max, rate, speed-up against the first setting
+    (median of the per-round ratios; its inverse is the cost ratio)."""
     names = list(times)
     base = times[names[0]]
     rows = []
@@ -241,7 +255,8 @@ def summarise(times, per_call_units, unit):
     for name, med, lo, hi, rate, ratio, rlo, rhi in rows:
         lines.append(f'  {name:<22} {med * 1e3:9.2f} ms  ({lo * 1e3:.2f}-'
                      f'{hi * 1e3:.2f})  {rate:12,.0f} {unit}  speed-up '
-                     f'{ratio:.2f}x ({rlo:.2f}-{rhi:.2f})')
+                     f'{ratio:.2f}x ({rlo:.2f}-{rhi:.2f}), cost '
+                     f'{1 / ratio:.2f}x ({1 / rhi:.2f}-{1 / rlo:.2f})')
     return lines, rows
 
 
@@ -292,6 +307,28 @@ def benchmark_training(args, device, poses):
         print(f'{line}  {achieved:,.0f} GFLOP/s = '
               f'{achieved / ceilings["fp32"]:.0%} of fp32, '
               f'{achieved / ceilings["bf16"]:.0%} of bf16 ceiling')
+    for line in option_costs(times):
+        print(line)
+
+
+def option_costs(times):
+    """Lines: the cost of one option, for each pair of settings that differ
+    by exactly that option ('fp32' is no option), as the median (min-max)
+    over rounds of the per-round time ratio."""
+    def options(name):
+        return frozenset(name.split('+')) - {'fp32'}
+
+    lines = []
+    for base, base_times in times.items():
+        for name, name_times in times.items():
+            extra = options(name) - options(base)
+            if len(extra) == 1 and options(base) < options(name):
+                ratios = [x / b for x, b in zip(name_times, base_times)]
+                lines.append(f'  +{next(iter(extra))} on {base}: cost '
+                             f'{statistics.median(ratios):.2f}x '
+                             f'({min(ratios):.2f}-{max(ratios):.2f}) per '
+                             'round')
+    return lines
 
 
 def inference_network(student, setting):

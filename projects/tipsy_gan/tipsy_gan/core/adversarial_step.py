@@ -6,8 +6,8 @@ mmengine model (``TIPSyGAN.train_step``) and plain-torch loops both call it::
     views = lift_views(lifter, Y, config, rng)          # G(Y), R, P, views
     d = discriminator_losses(D, Y, views.fake_2d, config.gan_loss, rng)
     step D on d['loss']                                 # eq. 5 for D
-    g = generator_losses(lifter.parts, D, views, config)
-    step G on g['loss'] = Σ_p L_p + Σ_k priors_k        # eqs. 7–8
+    g = generator_losses(lifter.parts, D, views, config, lifter)
+    step G on g['loss'] = Σ_p L_p + Σ_k priors_k + Σ_m terms_m   # eqs. 7–8
 
 The optimisers are anything with mmengine's ``OptimWrapper`` protocol
 (``update_params(loss)`` and ``optim_context(module)``): an
@@ -76,6 +76,10 @@ class AdversarialConfig:
     gan_loss: object = dataclasses.field(default_factory=BCEGANLoss)
     # Extra label-free loss terms (core.priors), none in the paper.
     priors: Sequence[object] = ()
+    # Extra terms that need the lifter, called term(lifter, views, config)
+    # -> unweighted scalar, with .name and .weight (core.consistency_terms,
+    # e.g. eq. 15's AllAngleConsistency); none in the paper's training.
+    terms: Sequence[object] = ()
     max_azimuth: float = MAX_AZIMUTH
     max_elevation: float = MAX_ELEVATION
     batch_views: bool = True
@@ -278,20 +282,25 @@ def prior_terms(priors, parts, views, projection):
     return values
 
 
-def generator_losses(parts, discriminator, views, config=None):
-    """Eqs. 7–8 for every generator, plus the priors.
+def generator_losses(parts, discriminator, views, config=None, lifter=None):
+    """Eqs. 7–8 for every generator, plus the priors and the terms.
 
     'loss' = Σ_p ``losses.generator_part_loss`` (L_p = w_p L_adv + w2 L_p2D
-    + w3 L_p90°) + Σ_k weight_k prior_k; this is what is backpropagated.
-    ``parts`` maps each generator to its positions (``lifter.parts``).
+    + w3 L_p90°) + Σ_k weight_k prior_k + Σ_m weight_m term_m; this is what
+    is backpropagated. ``parts`` maps each generator to its positions
+    (``lifter.parts``); ``lifter`` (possibly DDP-wrapped) is needed only by
+    ``config.terms``, which are called as ``term(lifter, views, config)``.
 
     Logged per part p: 'g_reprojection_p' (L_p2D), 'g_ninety_p' (L_p90°),
     'g_total_p' (L_p); shared: 'g_adversarial' (L_adv), 'g_depth_abs' (mean
     |ẑ| on the real batch: a label-free sign of collapse, which inflates
-    depths) and 'g_<prior name>' per prior. D is frozen for the pass (no
-    parameter gradients, no BN buffer updates).
+    depths), 'g_<prior name>' per prior and 'g_<term name>' per term. D is
+    frozen for the pass (no parameter gradients, no BN buffer updates).
     """
     config = config or AdversarialConfig()
+    if config.terms and lifter is None:
+        raise ValueError('config.terms need the lifter: pass '
+                         'generator_losses(..., lifter=lifter)')
     camera = config.projection
     reprojection = losses.reprojection_consistency_loss(
         views.pose_2d, views.cycled_2d, parts)
@@ -324,6 +333,10 @@ def generator_losses(parts, discriminator, views, config=None):
     loss = sum(part_losses.values())
     for prior in config.priors:
         loss = loss + prior.weight * priors[prior.name]
+    terms = {}
+    for term in config.terms:
+        terms[term.name] = term(lifter, views, config)
+        loss = loss + term.weight * terms[term.name]
 
     out = {}
     for name in parts:
@@ -333,6 +346,7 @@ def generator_losses(parts, discriminator, views, config=None):
     out['g_adversarial'] = adversarial.detach()
     out['g_depth_abs'] = views.depth.detach().abs().mean()
     out.update({f'g_{k}': v.detach() for k, v in priors.items()})
+    out.update({f'g_{k}': v.detach() for k, v in terms.items()})
     out['loss'] = loss
     return out
 
@@ -365,7 +379,8 @@ def adversarial_train_step(lifter, discriminator, pose_2d, config,
 
     ``lifter`` and ``discriminator`` may be DDP-wrapped; the generator step
     calls D unwrapped, so its DDP never waits for the gradients a frozen pass
-    does not produce. Returns the detached losses ('d_loss', 'g_loss' and
+    does not produce; the terms get the lifter as given (their extra pass
+    goes through its DDP). Returns the detached losses ('d_loss', 'g_loss' and
     their components).
     """
     with generator_optim.optim_context(lifter):
@@ -377,6 +392,6 @@ def adversarial_train_step(lifter, discriminator, pose_2d, config,
     discriminator_optim.update_params(d_out['loss'])
     with generator_optim.optim_context(lifter):
         g_out = generator_losses(unwrap(lifter).parts, unwrap(discriminator),
-                                 views, config)
+                                 views, config, lifter)
     generator_optim.update_params(g_out['loss'])
     return {**_prefixed(d_out, 'd_'), **_prefixed(g_out, 'g_')}

@@ -11,8 +11,19 @@ the usual choice in GAN generators and discriminators (no dead units, gradients
 for every input); ``activation='relu'`` gives Martinez et al.'s original.
 Dropout defaults to 0: the adversarial and consistency losses are noisy enough,
 and dropout would make the consistency targets depend on the dropout mask.
+
+Normalisation (``norm``): 'batch' (the paper's BatchNorm, the default),
+'layer' (LayerNorm over each pose's features) or 'none'. In train mode
+BatchNorm couples the poses of a batch through its statistics, so a
+derivative of the output with respect to one pose's input (the all-angle
+consistency of eq. 15, ``core.consistency_terms``) also carries the other
+poses' terms; with 'layer' or 'none' every pose is its own function. The
+three build the same Linear layers in the same order at the same positions
+(the norm layer sits where BatchNorm does; 'none' puts an ``nn.Identity``
+there), so a seed gives the same Linear weights whatever the norm.
 """
 import contextlib
+import functools
 from typing import Dict, Tuple
 
 import torch
@@ -37,11 +48,28 @@ def make_activation(name='leaky_relu', negative_slope=0.2):
         f"activation must be 'leaky_relu' or 'relu', got {name!r}")
 
 
-def dense_layers(in_features, out_features, activation, dropout):
-    """Linear-BN-act(-dropout): the unit that fig. 4's stem and blocks repeat."""
+NORMS = ('batch', 'layer', 'none')
+
+
+def make_norm(name, features):
+    """The normalisation layer of a dense unit: BatchNorm1d, LayerNorm or
+    Identity (``norm`` 'batch', 'layer', 'none')."""
+    if name == 'batch':
+        return nn.BatchNorm1d(features)
+    if name == 'layer':
+        return nn.LayerNorm(features)
+    if name == 'none':
+        return nn.Identity()
+    raise ValueError(f'norm must be one of {NORMS}, got {name!r}')
+
+
+def dense_layers(in_features, out_features, activation, dropout,
+                 norm='batch'):
+    """Linear-BN-act(-dropout): the unit that fig. 4's stem and blocks repeat
+    (``norm`` replaces the BN, see the module docstring)."""
     layers = [
         nn.Linear(in_features, out_features),
-        nn.BatchNorm1d(out_features),
+        make_norm(norm, out_features),
         make_activation(activation),
     ]
     if dropout > 0:
@@ -52,11 +80,12 @@ def dense_layers(in_features, out_features, activation, dropout):
 class ResidualBlock(nn.Module):
     """Linear-BN-act-dropout, twice, plus the identity skip (Martinez et al.)."""
 
-    def __init__(self, width, activation='leaky_relu', dropout=0.0):
+    def __init__(self, width, activation='leaky_relu', dropout=0.0,
+                 norm='batch'):
         super().__init__()
         self.layers = nn.Sequential(
-            *dense_layers(width, width, activation, dropout),
-            *dense_layers(width, width, activation, dropout))
+            *dense_layers(width, width, activation, dropout, norm),
+            *dense_layers(width, width, activation, dropout, norm))
 
     def forward(self, x):
         return x + self.layers(x)
@@ -74,12 +103,13 @@ class ResidualMLP(nn.Module):
                  width=1024,
                  num_blocks=4,
                  activation='leaky_relu',
-                 dropout=0.0):
+                 dropout=0.0,
+                 norm='batch'):
         super().__init__()
         self.stem = nn.Sequential(
-            *dense_layers(in_features, width, activation, dropout))
+            *dense_layers(in_features, width, activation, dropout, norm))
         self.blocks = nn.Sequential(*[
-            ResidualBlock(width, activation, dropout)
+            ResidualBlock(width, activation, dropout, norm)
             for _ in range(num_blocks)
         ])
         self.head = nn.Linear(width, out_features)
@@ -100,12 +130,13 @@ class ResidualLifter(nn.Module):
                  width=1024,
                  num_blocks=4,
                  activation='leaky_relu',
-                 dropout=0.0):
+                 dropout=0.0,
+                 norm='batch'):
         super().__init__()
         self.in_joints = in_joints
         self.out_joints = in_joints if out_joints is None else out_joints
         self.net = ResidualMLP(2 * in_joints, self.out_joints, width,
-                               num_blocks, activation, dropout)
+                               num_blocks, activation, dropout, norm)
 
     def forward(self, pose_2d):
         return torch.tanh(self.net(pose_2d.flatten(1)))
@@ -126,9 +157,10 @@ class PoseDiscriminator(ResidualLifter):
                  width=1024,
                  num_blocks=3,
                  activation='leaky_relu',
-                 dropout=0.0):
+                 dropout=0.0,
+                 norm='batch'):
         super().__init__(num_joints, 1, width, num_blocks, activation,
-                         dropout)
+                         dropout, norm)
 
     def forward(self, pose_2d):
         return self.net(pose_2d.flatten(1)).squeeze(-1)
@@ -170,7 +202,8 @@ class PartSplitLifter(nn.Module):
                  num_blocks=4,
                  activation='leaky_relu',
                  dropout=0.0,
-                 parts=None):
+                 parts=None,
+                 norm='batch'):
         super().__init__()
         self.parts: Dict[str, Tuple[int, ...]] = part_positions(
             parts or {
@@ -181,7 +214,7 @@ class PartSplitLifter(nn.Module):
         self.generators = nn.ModuleDict({
             name:
             ResidualLifter(len(positions), len(positions), width, num_blocks,
-                           activation, dropout)
+                           activation, dropout, norm)
             for name, positions in self.parts.items()
         })
         for name, positions in self.parts.items():
@@ -208,11 +241,13 @@ class SoloLifter(nn.Module):
                  width=1024,
                  num_blocks=4,
                  activation='leaky_relu',
-                 dropout=0.0):
+                 dropout=0.0,
+                 norm='batch'):
         super().__init__()
         self.parts: Dict[str, Tuple[int, ...]] = {'pose': ALL_POSITIONS}
         self.generator = ResidualLifter(NUM_INPUT_JOINTS, NUM_INPUT_JOINTS,
-                                        width, num_blocks, activation, dropout)
+                                        width, num_blocks, activation, dropout,
+                                        norm)
 
     def forward(self, pose_2d):
         return self.generator(pose_2d)
@@ -247,6 +282,55 @@ def no_bn_stat_updates(module):
     finally:
         for m, flag in zip(layers, saved):
             m.track_running_stats = flag
+
+
+def _elementary_batch_norm(layer, x):
+    """``layer(x)`` for a BatchNorm1d from elementary ops, (B, C) input; the
+    batch's statistics in train mode (biased variance, as BN normalises
+    with), the running ones in eval. Never updates the running statistics."""
+    if layer.training or layer.running_mean is None:
+        mean, var = x.mean(0), x.var(0, unbiased=False)
+    else:
+        mean, var = layer.running_mean, layer.running_var
+    y = (x - mean) * torch.rsqrt(var + layer.eps)
+    return y * layer.weight + layer.bias if layer.affine else y
+
+
+def _elementary_layer_norm(layer, x):
+    """``layer(x)`` for a LayerNorm from elementary ops."""
+    dims = tuple(range(-len(layer.normalized_shape), 0))
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, unbiased=False, keepdim=True)
+    y = (x - mean) * torch.rsqrt(var + layer.eps)
+    if layer.weight is not None:
+        y = y * layer.weight
+    return y + layer.bias if layer.bias is not None else y
+
+
+@contextlib.contextmanager
+def elementary_norms(module):
+    """Inside, every BatchNorm1d and LayerNorm of ``module`` computes itself
+    from elementary ops (mean, var, rsqrt): the same function (values equal
+    up to rounding), and the same batch-statistics coupling in train mode.
+
+    For derivatives of derivatives: PyTorch's fused norm kernels save the
+    mean and inverse std without autograd history, so the backward of their
+    forward-mode (JVP) formula treats them as constants and the parameter
+    gradients of a JVP loss come out wrong (torch 2.14; the PyTorch issue
+    class of pytorch/pytorch#196700; ``tests/core/test_consistency_terms``
+    checks the gradients against a Jacobian built by reverse mode). Running
+    statistics are not updated.
+    """
+    layers = [(m, _elementary_batch_norm) for m in batch_norm_layers(module)]
+    layers += [(m, _elementary_layer_norm) for m in module.modules()
+               if isinstance(m, nn.LayerNorm)]
+    try:
+        for m, fn in layers:
+            m.forward = functools.partial(fn, m)
+        yield module
+    finally:
+        for m, _ in layers:
+            del m.forward
 
 
 @contextlib.contextmanager

@@ -1,8 +1,10 @@
 """``tipsy_gan.core``'s building blocks in MMPose's ``MODELS`` registry, so
 that configs choose them by name: lifters, the discriminator, projections,
-GAN losses and priors. Registering here keeps ``core`` free of mmengine."""
+GAN losses, priors and generator terms. Registering here keeps ``core`` free
+of mmengine."""
 from mmpose.registry import MODELS
 
+from ..core.consistency_terms import AllAngleConsistency
 from ..core.gan_losses import BCEGANLoss, LeastSquaresGANLoss
 from ..core.geometry import Orthographic, Perspective
 from ..core.networks import (PartSplitLifter, PoseDiscriminator,
@@ -11,5 +13,6 @@ from ..core.priors import FacingPrior, KneeBendPrior
 
 for _module in (PartSplitLifter, SoloLifter, ResidualLifter,
                 PoseDiscriminator, Orthographic, Perspective, BCEGANLoss,
-                LeastSquaresGANLoss, KneeBendPrior, FacingPrior):
+                LeastSquaresGANLoss, KneeBendPrior, FacingPrior,
+                AllAngleConsistency):
     MODELS.register_module(module=_module)

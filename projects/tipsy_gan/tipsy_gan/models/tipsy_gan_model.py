@@ -1,7 +1,7 @@
 """TIPSy-GAN as an mmengine model: glue around ``tipsy_gan.core``.
 
-The networks, the projection, the GAN loss and the priors are built from
-config through MMPose's ``MODELS`` registry; ``train_step`` hands them to
+The networks, the projection, the GAN loss, the priors and the terms are
+built from config through MMPose's ``MODELS`` registry; ``train_step`` hands them to
 ``core.adversarial_train_step`` (fig. 1) or, once ``TIPSyTrainLoop`` has
 switched stages, to ``core.distillation_train_step`` (eq. 9).
 
@@ -62,6 +62,9 @@ class TIPSyGAN(BaseModel):
             paper's eq. 5 with 5 % label flips.
         priors (list[dict]): extra label-free loss terms, e.g.
             ``dict(type='KneeBendPrior', weight=1.0)``.
+        terms (list[dict]): extra generator loss terms that need the lifter
+            (``core.consistency_terms``), e.g. eq. 15's
+            ``dict(type='AllAngleConsistency', weight=1.0)``.
         adversarial (dict, optional): the other ``AdversarialConfig`` fields
             (loss weights, rotation ranges, view options).
         test_network (str): which network predicts: 'lifter', 'teacher',
@@ -86,6 +89,7 @@ class TIPSyGAN(BaseModel):
                  projection: Optional[dict] = None,
                  gan_loss: Optional[dict] = None,
                  priors: Sequence[dict] = (),
+                 terms: Sequence[dict] = (),
                  adversarial: Optional[dict] = None,
                  test_network: str = 'auto',
                  seed: int = 0,
@@ -116,6 +120,7 @@ class TIPSyGAN(BaseModel):
             projection=MODELS.build(projection or dict(type='Orthographic')),
             gan_loss=MODELS.build(gan_loss or dict(type='BCEGANLoss')),
             priors=tuple(MODELS.build(p) for p in priors),
+            terms=tuple(MODELS.build(t) for t in terms),
             **(adversarial or {}))
         for name in self.lifter.parts:  # a missing weight fails here
             self.config.adversarial_weight(name)

@@ -1,5 +1,6 @@
 """Shared by the TIPSy-GAN model, engine and tool tests: a small converted
 Human3.6M, tiny configs, and running the tools in a subprocess."""
+import json
 import os
 import socket
 import subprocess
@@ -80,3 +81,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def modules_imported_by(*modules):
+    """The names in ``sys.modules`` of a fresh interpreter after it imports
+    ``modules``: what a torch-only machine would have to provide."""
+    code = ('import json, sys\n'
+            + ''.join(f'import {m}\n' for m in modules)
+            + 'print(json.dumps(sorted(sys.modules)))\n')
+    result = subprocess.run([sys.executable, '-c', code],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def top_level(names):
+    return {name.split('.')[0] for name in names}
+

@@ -59,3 +59,18 @@ def run_standalone(tmp_path, *args, timeout=240):
 def read_log(path):
     with open(path) as f:
         return [json.loads(line) for line in f]
+
+
+def toy_pose_file(directory, num_poses, seed):
+    """A pose file of random normalised poses (max |coordinate| 1), no
+    dataset needed; returns its path."""
+    import numpy as np
+    from tipsy_gan.standalone.data import write_pose_file
+    rng = np.random.default_rng(seed)
+    poses = rng.normal(size=(num_poses, 16, 2)).astype(np.float32)
+    poses /= np.abs(poses).max(axis=(1, 2), keepdims=True)
+    path = directory / 'toy.npz'
+    write_pose_file(path, poses, subjects=['toy'], source='toy',
+                    source_sha256='0' * 64)
+    return path
+

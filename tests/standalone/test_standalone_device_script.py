@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from standalone_helpers import read_log, standalone_env
+from standalone_helpers import read_log, standalone_env, toy_pose_file
 from tipsy_gan.paths import PUBLISHED_STUDENT, REPO_ROOT
 from tipsy_gan.standalone import checkpoint as ckpt
-from tipsy_gan.standalone.data import write_pose_file
 from tipsy_gan.standalone.lifting import lift_h36m, load_exported_student
 
 SCRIPT = REPO_ROOT / 'tools' / 'gpu' / 'paper_scale_run.sh'
@@ -23,13 +22,7 @@ RETURNABLE = re.compile(r'^[A-Za-z0-9._-]+$')
 
 @pytest.fixture(scope='module')
 def pose_file(tmp_path_factory):
-    rng = np.random.default_rng(1)
-    poses = rng.normal(size=(1280, 16, 2)).astype(np.float32)
-    poses /= np.abs(poses).max(axis=(1, 2), keepdims=True)
-    path = tmp_path_factory.mktemp('poses') / 'toy.npz'
-    write_pose_file(path, poses, subjects=['toy'], source='toy',
-                    source_sha256='0' * 64)
-    return path
+    return toy_pose_file(tmp_path_factory.mktemp('poses'), 1280, seed=1)
 
 
 def run_script(mode, pose_file, tmp_path):

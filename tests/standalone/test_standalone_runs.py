@@ -3,16 +3,15 @@ imported, and writes a checkpoint that TIPSyGAN loads key for key and a
 sharded float16 return form that checks itself."""
 import json
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import tipsy_gan.mmpose_modules  # noqa: F401
-from standalone_helpers import RECIPE, read_log, run_standalone
+from standalone_helpers import RECIPE, read_log, run_standalone, toy_pose_file
 from tipsy_gan.standalone import checkpoint as ckpt
-from tipsy_gan.standalone.data import poses_to_device, write_pose_file
+from tipsy_gan.standalone.data import poses_to_device
 from tipsy_gan.standalone.data import load_pose_file
 from tipsy_gan.standalone.recipe import load_recipe
 from tipsy_gan.standalone.trainer import Options, Trainer
@@ -22,14 +21,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope='module')
 def pose_file(tmp_path_factory):
-    """Plausible normalised poses (max |coordinate| 1), no dataset needed."""
-    rng = np.random.default_rng(0)
-    poses = rng.normal(size=(640, 16, 2)).astype(np.float32)
-    poses /= np.abs(poses).max(axis=(1, 2), keepdims=True)
-    path = tmp_path_factory.mktemp('poses') / 'toy.npz'
-    write_pose_file(path, poses, subjects=['toy'], source='toy',
-                    source_sha256='0' * 64)
-    return path
+    return toy_pose_file(tmp_path_factory.mktemp('poses'), 640, seed=0)
 
 
 def test_a_tiny_run_without_mmengine_writes_loadable_checkpoints(

@@ -8,8 +8,9 @@ nowhere else. A model without a student trains the adversarial stage only.
 At the switch the teacher becomes the lifter as the adversarial stage left it
 or, when the config has mmengine's ``EMAHook`` (``ExponentialMovingAverage``
 or ``StochasticWeightAverage``), its averaged lifter: the label-free choice
-of §4.3 (the last weights, or a weight average over a range). The EMAHook
-then stops: it has averaged the adversarial stage, and averaging the student
+of §4.3 (the last weights, or a weight average over a range), or, with a
+``TIPSyCurveHook(select=RULE)``, the lifter snapshot its label-free stopping
+rule picks (``core/stopping.py``). The EMAHook then stops: it has averaged the adversarial stage, and averaging the student
 with its own initial weights would spoil it. Checkpoints of the adversarial
 stage hold the averaged weights (EMAHook's convention), so ``tools/test.py``
 on a solo or leg + torso checkpoint scores the averaged lifter.
@@ -18,6 +19,8 @@ The loop also keeps the step's random stream (rotations, label flips) in the
 checkpoints (``TIPSyRandomStateHook``), so a resumed run draws the same
 numbers as an uninterrupted one.
 """
+import copy
+
 from mmengine.hooks import EMAHook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -94,11 +97,21 @@ class TIPSyTrainLoop(EpochBasedTrainLoop):
         super().run_epoch()
 
     def _start_distillation(self, model):
+        from .curve_hook import TIPSyCurveHook
         emas = self._ema_hooks()
-        if len(emas) > 1:
-            raise RuntimeError('TIPSyTrainLoop: more than one EMAHook; '
-                               'which one averages the teacher is unclear')
-        if emas:
+        rules = [h for h in self.runner.hooks
+                 if isinstance(h, TIPSyCurveHook) and h.select is not None]
+        if len(emas) + len(rules) > 1:
+            raise RuntimeError('TIPSyTrainLoop: more than one EMAHook or '
+                               'TIPSyCurveHook(select=...); which one picks '
+                               'the teacher is unclear')
+        if rules:
+            iteration, state = rules[0].picked_lifter(self.runner)
+            source = copy.deepcopy(model.lifter)
+            source.load_state_dict(state)
+            how = (f'the lifter at iteration {iteration}, picked by the '
+                   f'stopping rule {rules[0].select!r}')
+        elif emas:
             averaged = emas[0].ema_model
             source = averaged.module.lifter
             steps, interval = int(averaged.steps), averaged.interval

@@ -203,22 +203,43 @@ def fast_evaluate(config, checkpoint: Optional[str], split: str = 'test',
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
-    dataset_cfg = split_dataset_cfg(cfg, split)
-    arrays = load_split_arrays(dataset_cfg)
-    codec = KEYPOINT_CODECS.build(input_codec_cfg(dataset_cfg))
-    encoded = codec.encode(arrays['keypoints_2d'])
+    prepared = prepare_split(cfg, split)
     if model is None:
         model = build_model(cfg, checkpoint)
+    return evaluate_prepared(model, prepared, cfg.test_evaluator, batch_size)
+
+
+def prepare_split(cfg: Config, split: str = 'test',
+                  stride: int = 1) -> Dict[str, np.ndarray]:
+    """The arrays that score ``split`` of ``cfg``: ``inputs`` (N, K, 2)
+    normalised 2D, ``scales`` (N,) their 2D scales, ``lifting_target``,
+    ``lifting_target_visible`` and ``img_paths``; every ``stride``-th frame
+    (learning curves may subsample)."""
+    dataset_cfg = split_dataset_cfg(cfg, split)
+    arrays = load_split_arrays(dataset_cfg)
+    if stride != 1:
+        arrays = {k: v[::stride] for k, v in arrays.items()}
+    codec = KEYPOINT_CODECS.build(input_codec_cfg(dataset_cfg))
+    encoded = codec.encode(arrays.pop('keypoints_2d'))
+    return dict(arrays, inputs=encoded['keypoint_labels'],
+                scales=encoded['keypoints_2d_scale'])
+
+
+def evaluate_prepared(model, prepared: Dict[str, np.ndarray], evaluator_cfgs,
+                      batch_size: int = DEFAULT_BATCH_SIZE
+                      ) -> Dict[str, float]:
+    """The metrics of ``model`` (scored in eval mode, then restored) on
+    :func:`prepare_split`'s arrays."""
     was_training = model.training
     model.eval()
     try:
-        pred = predict(model, encoded['keypoint_labels'],
-                       encoded['keypoints_2d_scale'], batch_size)
+        pred = predict(model, prepared['inputs'], prepared['scales'],
+                       batch_size)
     finally:
         model.train(was_training)
-    return compute_metrics(cfg.test_evaluator, pred, arrays['lifting_target'],
-                           arrays['lifting_target_visible'],
-                           arrays['img_paths'])
+    return compute_metrics(evaluator_cfgs, pred, prepared['lifting_target'],
+                           prepared['lifting_target_visible'],
+                           prepared['img_paths'])
 
 
 def timed_fast_evaluate(*args, **kwargs):

@@ -1,0 +1,207 @@
+"""A learning curve of the adversarial stage: validation error and
+label-free signals every K iterations (the paper's fig. 3, §4.3).
+
+``TIPSyCurveHook`` scores the lifter on the validation protocol's subject
+(S8, ``docs/protocol.md``) every ``interval`` iterations of the adversarial
+stage and at its last iteration, and writes one CSV row per point to
+``work_dir/curve.csv``:
+
+* ``iter``, ``epoch`` (fractional), and the validation metrics (PA-MPJPE,
+  PA-MPJPE-reflection, N-MPJPE, Mirrored): read by the research tools, never
+  by training;
+* ``train_*``: the mean of each logged training loss over the interval;
+* ``heldout_*``: ``core.training_signals.heldout_signals`` on the
+  validation subject's 2D (label-free).
+
+With ``snapshots=True`` it also saves the lifter's weights at every point
+(``work_dir/curve_snapshots/iter_NNNNNN.pth``, about 3 MB at width 256), so
+a point picked afterwards (a stopping rule, an average over a range) can be
+scored or distilled. Both are resumable: on ``--resume`` the rows after the
+resumed iteration are dropped, and training with the hook is bit-identical
+to training without it (the hook runs in eval mode, without gradients, on
+its own random generator).
+
+With ``select=RULE`` (a ``core.stopping`` rule, e.g. 'default') the hook is
+also the stopping option of the two-stage schedule: at the switch to
+distillation ``TIPSyTrainLoop`` makes the snapshot that the rule picks from
+the curve's label-free columns the teacher (in place of an ``EMAHook``'s
+average). ``metrics=False`` skips the validation metrics (a final run,
+which trains on S8's 2D, has no use for them; the rule never reads them).
+
+Config::
+
+    custom_hooks = [..., dict(type='TIPSyCurveHook', interval=190)]
+"""
+import csv
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmpose.registry import HOOKS
+
+from ..core.inputs import lifter_input_2d
+from ..core.training_signals import heldout_signals
+from ..utils.atomic_write import atomic_output_path
+
+CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'N-MPJPE', 'Mirrored')
+CURVE_FILE = 'curve.csv'
+SNAPSHOT_DIR = 'curve_snapshots'
+
+
+def snapshot_path(work_dir, iteration):
+    return osp.join(work_dir, SNAPSHOT_DIR, f'iter_{int(iteration):06d}.pth')
+
+
+def read_curve(path) -> List[Dict[str, float]]:
+    """The rows of a curve CSV, numbers as floats (blank: NaN)."""
+    with open(path, newline='') as f:
+        rows = list(csv.DictReader(f))
+    out = [{k: (float(v) if v not in ('', None) else float('nan'))
+            for k, v in row.items()} for row in rows]
+    for row in out:
+        if 'iter' in row:
+            row['iter'] = int(row['iter'])
+    return out
+
+
+def write_curve(path, rows):
+    """All rows at once, whole or not at all (columns: the union)."""
+    columns = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    with atomic_output_path(path) as tmp:
+        with open(tmp, 'w', newline='') as f:
+            writer = csv.DictWriter(f, fieldnames=columns, restval='')
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _model(runner):
+    model = runner.model
+    return model.module if is_model_wrapper(model) else model
+
+
+@HOOKS.register_module()
+class TIPSyCurveHook(Hook):
+    """See the module docstring.
+
+    Args:
+        interval (int): iterations between points.
+        split (str): 'val' (S8, the protocol) or 'test'.
+        stride (int): score every ``stride``-th validation pose.
+        signal_poses (int): validation poses (evenly spread) for the
+            label-free signals.
+        snapshots (bool): save the lifter at every point.
+        select (str | dict, optional): the stopping rule that picks the
+            teacher (``core.stopping.select``); needs ``snapshots``.
+        metrics (bool): score the validation metrics at every point.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, interval: int, split: str = 'val', stride: int = 1,
+                 signal_poses: int = 8192, snapshots: bool = True,
+                 select=None, metrics: bool = True):
+        if int(interval) < 1:
+            raise ValueError(f'interval must be >= 1, got {interval!r}')
+        if select is not None and not snapshots:
+            raise ValueError('TIPSyCurveHook: select needs snapshots=True '
+                             '(the picked lifter is read back from them)')
+        self.select = select
+        self.metrics = metrics
+        self.interval = int(interval)
+        self.split = split
+        self.stride = int(stride)
+        self.signal_poses = int(signal_poses)
+        self.snapshots = snapshots
+        self._prepared = None
+        self._signal_2d = None
+        self._sums: Dict[str, float] = {}
+        self._count = 0
+
+    # ----------------------------------------------------------- setup
+    def _path(self, runner):
+        return osp.join(runner.work_dir, CURVE_FILE)
+
+    def before_train(self, runner):
+        from ..evaluation.fast_eval import prepare_split
+        self._prepared = prepare_split(runner.cfg, self.split, self.stride)
+        inputs = torch.from_numpy(self._prepared['inputs'])
+        step = max(1, len(inputs) // self.signal_poses)
+        self._signal_2d = lifter_input_2d(inputs[::step][:self.signal_poses])
+        path = self._path(runner)
+        if osp.isfile(path):  # a resume: keep the points it had reached
+            kept = [r for r in read_curve(path) if r['iter'] <= runner.iter]
+            write_curve(path, kept)
+            print_log(f'TIPSyCurveHook: {len(kept)} point(s) kept from '
+                      f'{path} (resumed at iteration {runner.iter})',
+                      logger='current')
+
+    # ----------------------------------------------------------- points
+    def _adversarial(self, runner):
+        return not bool(getattr(_model(runner), 'distilling', False))
+
+    def _last_adversarial_iter(self, runner):
+        loop = runner.train_loop
+        epochs = getattr(loop, 'adversarial_epochs', loop.max_epochs)
+        return epochs * len(loop.dataloader)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if not self._adversarial(runner):
+            return
+        for name, value in (outputs or {}).items():
+            if isinstance(value, torch.Tensor) and value.numel() == 1:
+                self._sums[name] = self._sums.get(name, 0.0) + float(value)
+        self._count += 1
+        iteration = runner.iter + 1
+        if iteration % self.interval == 0 or \
+                iteration == self._last_adversarial_iter(runner):
+            self._record(runner, iteration)
+
+    def _record(self, runner, iteration):
+        from ..evaluation.fast_eval import evaluate_prepared
+        model = _model(runner)
+        row = dict(iter=iteration,
+                   epoch=iteration / len(runner.train_loop.dataloader))
+        if self.metrics:
+            metrics = evaluate_prepared(model, self._prepared,
+                                        runner.cfg.test_evaluator)
+            row.update({k: metrics[k] for k in CURVE_METRICS
+                        if k in metrics})
+        row.update({f'train_{k}': v / max(self._count, 1)
+                    for k, v in sorted(self._sums.items())})
+        signals = heldout_signals(model.lifter, model.discriminator,
+                                  self._signal_2d, model.config)
+        row.update({f'heldout_{k}': v for k, v in signals.items()})
+        self._sums, self._count = {}, 0
+        path = self._path(runner)
+        rows = read_curve(path) if osp.isfile(path) else []
+        write_curve(path, rows + [row])
+        if self.snapshots:
+            target = snapshot_path(runner.work_dir, iteration)
+            os.makedirs(osp.dirname(target), exist_ok=True)
+            with atomic_output_path(target) as tmp:
+                torch.save(model.lifter.state_dict(), tmp)
+        print_log(f'TIPSyCurveHook: iteration {iteration}: ' + ', '.join(
+            f'{k} {row[k]:.2f}' for k in CURVE_METRICS if k in row) +
+            f', heldout depth_abs {signals["depth_abs"]:.3f}',
+            logger='current')
+
+    def picked_lifter(self, runner):
+        """(iteration, lifter state_dict) of the point ``select`` picks
+        from the curve so far."""
+        from ..core.stopping import select
+        path = self._path(runner)
+        rows = read_curve(path) if osp.isfile(path) else []
+        if not rows:
+            raise RuntimeError(f'TIPSyCurveHook: no curve point in {path} '
+                               'to pick a teacher from; lower interval')
+        iteration = rows[select(rows, self.select)]['iter']
+        state = torch.load(snapshot_path(runner.work_dir, iteration),
+                           map_location='cpu', weights_only=True)
+        return iteration, state

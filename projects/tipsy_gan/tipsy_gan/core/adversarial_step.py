@@ -52,6 +52,7 @@ from .geometry import (MAX_AZIMUTH, MAX_ELEVATION, Orthographic,
                        rotate_quarter_turns_about_y)
 from .networks import frozen, no_bn_stat_updates, run_network
 from .normalization import max_abs_coordinate
+from .skeleton import FLIP_PAIRS
 
 # Quarter turns about y of the three 90° constraints, in the order of eqs. 2–4.
 NINETY_DEGREE_TURNS = (1, 3, 2)
@@ -95,6 +96,14 @@ class AdversarialConfig:
     # ('bfloat16' or 'float16'); their outputs, the geometry, the losses and
     # the optimiser state stay float32. None: everything in the input dtype.
     network_dtype: Optional[str] = None
+    # Stabilisers, none in the paper (issue 11):
+    # R1 gradient penalty on D's real inputs (Mescheder et al. 2018),
+    # weight γ: D's loss gains γ/2 E||∇_Y D(Y)||², which keeps D from
+    # sharpening on the real poses;
+    r1_weight: float = 0.0
+    # a random left-right mirror of each real 2D pose before the step (x to
+    # −x, left and right joints swapped), as the paper's authors' code does.
+    mirror_prob: float = 0.0
 
     def adversarial_weight(self, part):
         weights = (losses.PAPER_ADVERSARIAL_WEIGHTS
@@ -200,25 +209,55 @@ def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
                        depth_from_half_turn_view=view_depths[3])
 
 
+def r1_penalty(real_logits, real_2d):
+    """R1 (Mescheder et al. 2018): E ||∇_Y D(Y)||² over the real poses,
+    differentiable (create_graph) so that D's step descends it; ``real_2d``
+    must require grad."""
+    grad, = torch.autograd.grad(real_logits.sum(), real_2d,
+                                create_graph=True)
+    return grad.square().flatten(1).sum(1).mean()
+
+
 def discriminator_losses(discriminator, real_2d, fake_2d, gan_loss=None,
-                         rng=None, network_dtype=None):
+                         rng=None, network_dtype=None, r1_weight=0.0):
     """Eq. 5 for D, on real Y against detached Ỹ (separate BN batches).
 
     Returns {'loss', 'd_real', 'd_fake', 'd_real_score', 'd_fake_score'}:
     the loss's two terms (with flipped labels) and D's mean outputs as the
-    loss reads them (probabilities for BCE), all but 'loss' detached.
+    loss reads them (probabilities for BCE), all but 'loss' detached. With
+    ``r1_weight`` γ > 0 the loss adds γ/2 ``r1_penalty`` (logged 'd_r1').
     """
     gan_loss = gan_loss or BCEGANLoss()
+    if r1_weight:
+        real_2d = real_2d.detach().requires_grad_(True)
     real = run_network(discriminator, real_2d, network_dtype)
     fake = run_network(discriminator, fake_2d.detach(), network_dtype)
     real_term, fake_term = gan_loss.discriminator_terms(real, fake, rng)
-    return {
+    out = {
         'loss': real_term + fake_term,
         'd_real': real_term.detach(),
         'd_fake': fake_term.detach(),
         'd_real_score': gan_loss.score(real.detach()).mean(),
         'd_fake_score': gan_loss.score(fake.detach()).mean(),
     }
+    if r1_weight:
+        penalty = r1_penalty(real, real_2d)
+        out['loss'] = out['loss'] + 0.5 * r1_weight * penalty
+        out['d_r1'] = penalty.detach()
+    return out
+
+
+def random_mirror(pose_2d, prob, rng=None):
+    """Each (B, 16, 2) pose mirrored left-right with probability ``prob``:
+    x → −x and the left and right joints swapped (a valid pose of the
+    mirrored person)."""
+    swapped = list(range(pose_2d.shape[1]))
+    for left, right in FLIP_PAIRS:  # 17-joint indices; positions are -1
+        swapped[left - 1], swapped[right - 1] = right - 1, left - 1
+    mirrored = pose_2d[:, swapped] * pose_2d.new_tensor([-1.0, 1.0])
+    pick = torch.rand(pose_2d.shape[0], generator=rng,
+                      device=pose_2d.device) < prob
+    return torch.where(pick[:, None, None], mirrored, pose_2d)
 
 
 def scale_gradient(x, scale):
@@ -381,14 +420,17 @@ def adversarial_train_step(lifter, discriminator, pose_2d, config,
     calls D unwrapped, so its DDP never waits for the gradients a frozen pass
     does not produce; the terms get the lifter as given (their extra pass
     goes through its DDP). Returns the detached losses ('d_loss', 'g_loss' and
-    their components).
+    their components). With ``config.mirror_prob`` the batch is first
+    mirrored at random (``random_mirror``).
     """
+    if config.mirror_prob:
+        pose_2d = random_mirror(pose_2d, config.mirror_prob, rng)
     with generator_optim.optim_context(lifter):
         views = lift_views(lifter, pose_2d, config, rng)
     with discriminator_optim.optim_context(discriminator):
         d_out = discriminator_losses(discriminator, pose_2d, views.fake_2d,
                                      config.gan_loss, rng,
-                                     config.network_dtype)
+                                     config.network_dtype, config.r1_weight)
     discriminator_optim.update_params(d_out['loss'])
     with generator_optim.optim_context(lifter):
         g_out = generator_losses(unwrap(lifter).parts, unwrap(discriminator),

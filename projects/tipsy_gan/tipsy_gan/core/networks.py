@@ -150,6 +150,9 @@ class PoseDiscriminator(ResidualLifter):
     paper's sigmoid gives D(Y). The GAN loss (``core.gan_losses``) applies
     its own link, so BCE uses the stable BCE-with-logits and least squares
     the raw score. ``dropout`` 0.5 is the paper's authors' code.
+    ``spectral_norm=True`` wraps every linear layer in
+    ``torch.nn.utils.parametrizations.spectral_norm`` (Miyato et al. 2018),
+    which bounds D's Lipschitz constant: a stabiliser, not in the paper.
     """
 
     def __init__(self,
@@ -158,9 +161,14 @@ class PoseDiscriminator(ResidualLifter):
                  num_blocks=3,
                  activation='leaky_relu',
                  dropout=0.0,
-                 norm='batch'):
+                 norm='batch',
+                 spectral_norm=False):
         super().__init__(num_joints, 1, width, num_blocks, activation,
                          dropout, norm)
+        if spectral_norm:
+            for module in list(self.net.modules()):
+                if isinstance(module, nn.Linear):
+                    torch.nn.utils.parametrizations.spectral_norm(module)
 
     def forward(self, pose_2d):
         return self.net(pose_2d.flatten(1)).squeeze(-1)

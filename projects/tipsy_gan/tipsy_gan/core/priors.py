@@ -69,3 +69,47 @@ class FacingPrior(PosePrior):
 
     def __call__(self, pose_3d):
         return depth_flip.shoulder_hip_facing_loss(pose_3d)
+
+
+# ElePose's bone-length relations (bastianwandt/ElePose, train.py,
+# ``bone_relations_mean``): each bone's length over the mean bone length of
+# an average Human3.6M body, in ``skeleton.BONES`` order (hip, thigh, shin
+# right then left; spine, thorax-neck, neck-head, head; shoulder, upper and
+# lower arm left then right). Population statistics of proportions, not a
+# per-pose label.
+ELEPOSE_BONE_RELATIONS = (0.5181, 1.7371, 1.7229, 0.5181, 1.7371, 1.7229,
+                          0.9209, 0.9879, 0.4481, 0.4450, 0.5746, 1.0812,
+                          0.9652, 0.5746, 1.0812, 0.9652)
+
+
+def bone_proportion_loss(pose_3d, relations=ELEPOSE_BONE_RELATIONS):
+    """ElePose's bone-length prior: Σ_b (r_b − l_b / mean_b' l_b')² per pose,
+    averaged over the batch; ``pose_3d`` (B, 16, 3) root-relative."""
+    from .training_signals import bone_lengths
+    lengths = bone_lengths(pose_3d)
+    relative = lengths / lengths.mean(dim=1, keepdim=True).clamp_min(1e-8)
+    target = relative.new_tensor(relations)
+    return (target - relative).square().sum(1).mean()
+
+
+class BoneProportionPrior(PosePrior):
+    """Bones keep an average body's proportions (``bone_proportion_loss``;
+    ElePose weights it 50). It acts on every joint, so each part generator
+    gets the gradient of the whole skeleton's proportions, the other part's
+    depths held constant. Caveat: the converted Human3.6M data has one
+    skeleton for every subject, which makes this prior unusually exact
+    here."""
+
+    name = 'bone_prior'
+    default_joints = H36M_JOINT_NAMES[1:]
+
+    def __init__(self, weight=1.0, joints=None,
+                 relations=ELEPOSE_BONE_RELATIONS):
+        super().__init__(weight, joints)
+        if len(relations) != 16:
+            raise ValueError(f'relations: one per bone (16), got '
+                             f'{len(relations)}')
+        self.relations = tuple(float(r) for r in relations)
+
+    def __call__(self, pose_3d):
+        return bone_proportion_loss(pose_3d, self.relations)

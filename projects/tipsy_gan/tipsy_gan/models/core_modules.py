@@ -9,10 +9,10 @@ from ..core.gan_losses import BCEGANLoss, LeastSquaresGANLoss
 from ..core.geometry import Orthographic, Perspective
 from ..core.networks import (PartSplitLifter, PoseDiscriminator,
                              ResidualLifter, SoloLifter)
-from ..core.priors import FacingPrior, KneeBendPrior
+from ..core.priors import BoneProportionPrior, FacingPrior, KneeBendPrior
 
 for _module in (PartSplitLifter, SoloLifter, ResidualLifter,
                 PoseDiscriminator, Orthographic, Perspective, BCEGANLoss,
-                LeastSquaresGANLoss, KneeBendPrior, FacingPrior,
+                LeastSquaresGANLoss, KneeBendPrior, FacingPrior, BoneProportionPrior,
                 AllAngleConsistency):
     MODELS.register_module(module=_module)

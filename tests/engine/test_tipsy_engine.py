@@ -304,6 +304,12 @@ VARIANTS = {
     'perspective': '',  # the CPU recipe's own
     'all_angle': "model = dict(lifter=dict(norm='layer'), "
     "terms=[dict(type='AllAngleConsistency', weight=1.0)])",
+    # issue 11's stabilisers
+    'r1_penalty': "model = dict(adversarial=dict(r1_weight=1.0))",
+    'spectral_norm_d': "model = dict(discriminator=dict(spectral_norm=True))",
+    'mirror': "model = dict(adversarial=dict(mirror_prob=0.5))",
+    'bone_prior': "model = dict(priors=[dict(type='BoneProportionPrior', "
+    "weight=1.0)])",
 }
 
 
@@ -333,5 +339,11 @@ def test_method_changes_are_config_changes(tmp_path, data_root, variant):
         assert type(model.config.gan_loss).__name__ == 'LeastSquaresGANLoss'
     if variant == 'all_angle':
         assert math.isfinite(logs['train/g_all_angle'].current())
+    if variant == 'r1_penalty':
+        assert logs['train/d_r1'].current() > 0
+    if variant == 'bone_prior':
+        assert math.isfinite(logs['train/g_bone_prior'].current())
+    if variant == 'mirror':
+        assert model.config.mirror_prob == 0.5
     if variant in ('orthographic', 'perspective'):
         assert type(model.config.projection).__name__ == variant.title()

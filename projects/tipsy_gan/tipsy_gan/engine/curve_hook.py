@@ -56,16 +56,26 @@ def snapshot_path(work_dir, iteration):
     return osp.join(work_dir, SNAPSHOT_DIR, f'iter_{int(iteration):06d}.pth')
 
 
+def _cell(value):
+    if value in ('', None):
+        return float('nan')
+    try:
+        return float(value)
+    except ValueError:
+        return value  # a label (a study's kind)
+
+
 def read_curve(path) -> List[Dict[str, float]]:
-    """The rows of a curve CSV, numbers as floats (blank: NaN)."""
+    """The rows of a curve CSV, numbers as floats (blank: NaN), ``iter`` and
+    ``seed`` as ints, labels as strings."""
     with open(path, newline='') as f:
-        rows = list(csv.DictReader(f))
-    out = [{k: (float(v) if v not in ('', None) else float('nan'))
-            for k, v in row.items()} for row in rows]
-    for row in out:
-        if 'iter' in row:
-            row['iter'] = int(row['iter'])
-    return out
+        rows = [{k: _cell(v) for k, v in row.items()}
+                for row in csv.DictReader(f)]
+    for row in rows:
+        for key in ('iter', 'seed'):
+            if key in row:
+                row[key] = int(row[key])
+    return rows
 
 
 def write_curve(path, rows):

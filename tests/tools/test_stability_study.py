@@ -45,6 +45,17 @@ def test_study_runs_summarises_and_resumes(tmp_path, data_root):
     assert sorted({r['kind'] for r in rows}) == ['parts', 'solo']
     assert len(rows) == 2 * 4  # iterations 4, 8, 12, 16 of each kind
 
+    # the rules judged on the recorded curves
+    judged = run_tool('analysis/judge_stopping_rules.py', work, '--out',
+                      tmp_path / 'rules.json')
+    assert judged.returncode == 0, judged.stderr[-3000:]
+    rules = json.loads((tmp_path / 'rules.json').read_text())
+    from tipsy_gan.core.stopping import CANDIDATE_RULES
+    assert set(rules) == set(CANDIDATE_RULES)
+    for result in rules.values():
+        assert len(result['runs']) == 2 and result['mean_gap'] >= 0
+    assert '| oracle (reads S8 3D) |' in judged.stdout
+
     # kill the parts run after its first epoch: no done mark, and its last
     # checkpoint is epoch 1's
     parts = work / 'parts_seed0'

@@ -31,6 +31,28 @@ DEFAULT_RULE = dict(type='before_collapse', signal='heldout_depth_abs',
                     then_signal='heldout_bone_ratio_spread')
 
 
+# The rules judged on the validation protocol (tools/analysis/
+# judge_stopping_rules.py; docs/stability.md has the table).
+CANDIDATE_RULES = {
+    'last': 'last',
+    'min_bone_spread': dict(type='min_signal',
+                            signal='heldout_bone_ratio_spread', warmup=0.5),
+    'min_bone_asymmetry': dict(type='min_signal',
+                               signal='heldout_bone_asymmetry', warmup=0.5),
+    'min_heldout_reprojection': dict(type='min_signal',
+                                     signal='heldout_reprojection',
+                                     warmup=0.5),
+    'min_heldout_ninety': dict(type='min_signal', signal='heldout_ninety',
+                               warmup=0.5),
+    'min_train_g_loss': dict(type='min_signal', signal='train_g_loss',
+                             warmup=0.5),
+    'max_heldout_d_fooled': dict(type='min_signal',
+                                 signal='heldout_d_accuracy', warmup=0.5),
+    'before_collapse_last': dict(DEFAULT_RULE, then='last'),
+    'before_collapse_min_bone_spread': DEFAULT_RULE,
+}
+
+
 def label_free(rows: Sequence[dict]) -> List[dict]:
     """The rows without any column that reads 3D labels."""
     return [{k: v for k, v in row.items() if k not in LABELLED_COLUMNS}

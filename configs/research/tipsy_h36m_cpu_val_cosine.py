@@ -1,13 +1,4 @@
-# Research (S8 protocol): tipsy_h36m_cpu_val.py with the generators' and the
-# discriminator's learning rates annealed to 0 on a cosine over a 4-epoch
-# adversarial budget (per iteration); the student's stays constant. A budget
-# lever: the rates fall as the curve reaches its plateau.
-_base_ = ['./tipsy_h36m_cpu_val.py']
-
-adversarial_budget = 4
-_anneal = [dict(type='CosineAnnealingLR', T_max=adversarial_budget,
-                eta_min=0.0, begin=0, end=adversarial_budget, by_epoch=True,
-                convert_to_iter_based=True)]
-param_scheduler = dict(generator=_anneal, discriminator=_anneal,
-                       student=[dict(type='ConstantLR', factor=1.0,
-                                     by_epoch=True)])
+# Research (S8 protocol): tipsy_h36m_cpu_val.py with the adversarial learning
+# rates annealed to 0 on a cosine over 4 epochs (_base_/cosine_adversarial_lr.py).
+# A budget lever: the rates fall as the curve reaches its plateau.
+_base_ = ['./tipsy_h36m_cpu_val.py', '../_base_/cosine_adversarial_lr.py']

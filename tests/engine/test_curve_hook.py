@@ -109,12 +109,24 @@ def test_the_stopping_rule_picks_the_teacher(tmp_path, data_root, rule):
     runner.train()
     rows = read_curve(Path(runner.work_dir) / 'curve.csv')
     assert 'PA-MPJPE' not in rows[0]  # metrics=False
-    picked = rows[select(rows, eval(rule))]['iter']
-    state = torch.load(snapshot_path(runner.work_dir, picked),
+    iteration = rows[select(rows, eval(rule))]['iter']
+    state = torch.load(snapshot_path(runner.work_dir, iteration),
                        weights_only=True)
     for name, value in runner.model.teacher.state_dict().items():
         assert torch.equal(value, state[name]), name
     assert bool(runner.model.distilling)
+    # the pick as a checkpoint the test tool loads (lifter.* weights)
+    picked = torch.load(Path(runner.work_dir) / 'picked_lifter.pth',
+                        weights_only=True)
+    assert picked['meta']['picked_iter'] == iteration
+    for name, value in state.items():
+        assert torch.equal(picked['state_dict'][f'lifter.{name}'], value)
+    from tipsy_gan.evaluation.fast_eval import fast_evaluate
+    cfg = copy.deepcopy(runner.cfg)
+    cfg.model.student = None  # a leg + torso config scores the pick
+    metrics = fast_evaluate(cfg, str(Path(runner.work_dir) /
+                                     'picked_lifter.pth'), split='test')
+    assert math.isfinite(metrics['PA-MPJPE'])
 
 
 def test_select_with_an_ema_hook_is_refused(tmp_path, data_root):

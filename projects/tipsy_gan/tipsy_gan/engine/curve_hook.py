@@ -27,6 +27,10 @@ distillation ``TIPSyTrainLoop`` makes the snapshot that the rule picks from
 the curve's label-free columns the teacher (in place of an ``EMAHook``'s
 average). ``metrics=False`` skips the validation metrics (a final run,
 which trains on S8's 2D, has no use for them; the rule never reads them).
+At the end of training the picked lifter is also written as
+``work_dir/picked_lifter.pth``, a checkpoint that ``tools/test.py`` scores
+with a solo or leg + torso config (its ``lifter.*`` weights and the pick in
+``meta``).
 
 Config::
 
@@ -49,6 +53,7 @@ from ..utils.atomic_write import atomic_output_path
 
 CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'N-MPJPE', 'Mirrored')
 CURVE_FILE = 'curve.csv'
+PICKED_FILE = 'picked_lifter.pth'
 SNAPSHOT_DIR = 'curve_snapshots'
 
 
@@ -215,3 +220,18 @@ class TIPSyCurveHook(Hook):
         state = torch.load(snapshot_path(runner.work_dir, iteration),
                            map_location='cpu', weights_only=True)
         return iteration, state
+
+    def after_train(self, runner):
+        if self.select is None:
+            return
+        iteration, state = self.picked_lifter(runner)
+        checkpoint = dict(
+            state_dict={f'lifter.{k}': v for k, v in state.items()},
+            meta=dict(picked_iter=int(iteration), rule=repr(self.select),
+                      source='TIPSyCurveHook'))
+        with atomic_output_path(osp.join(runner.work_dir, PICKED_FILE)) as tmp:
+            torch.save(checkpoint, tmp)
+        print_log(f'TIPSyCurveHook: the stopping rule {self.select!r} picked '
+                  f'iteration {iteration}; its lifter is '
+                  f'{osp.join(runner.work_dir, PICKED_FILE)}',
+                  logger='current')

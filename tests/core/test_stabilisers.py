@@ -170,6 +170,7 @@ def test_collapse_guard_picks_the_known_point_of_a_recorded_curve():
     assert stopping.select(RECORDED, 'last') == 9
     pick = stopping.select(RECORDED)  # the default rule
     assert pick == 4 and RECORDED[pick]['PA-MPJPE'] == 80
+    assert stopping.select(RECORDED, 'min_bone_spread') == 4  # a candidate
     last_before = stopping.select(RECORDED, dict(
         type='before_collapse', then='last'))
     assert last_before == 6

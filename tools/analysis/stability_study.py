@@ -175,8 +175,8 @@ def launch(directory, state, core, threads):
 def run_all(args):
     """Train every unfinished run, ``--jobs`` at a time."""
     pending = []
-    for kind in args.kinds:
-        for seed in args.seeds:
+    for seed in args.seeds:  # seed by seed: a study cut short stays paired
+        for kind in args.kinds:
             directory, state = prepare_run(args, kind, seed)
             print(f'{kind} seed {seed}: {state} ({directory})', flush=True)
             if state != 'done':

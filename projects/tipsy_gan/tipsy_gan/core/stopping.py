@@ -6,7 +6,8 @@ and returns the index of the point to keep, using only label-free columns:
 (``core.training_signals`` on the validation subject's 2D). It must never
 read a metric column (PA-MPJPE, N-MPJPE, ...): ``select`` hides them.
 
-Rules (``select(rows, rule)``; ``rule`` a name or ``dict(type=name, ...)``):
+Rules (``select(rows, rule)``; ``rule`` a name below, a name of
+``CANDIDATE_RULES`` (e.g. 'min_bone_spread'), or ``dict(type=name, ...)``):
 
 * ``last``: the last point;
 * ``min_signal``: the point with the smallest ``signal`` (default
@@ -115,6 +116,8 @@ def select(rows: Sequence[dict], rule='default') -> int:
         raise ValueError('an empty curve: nothing to select')
     if rule == 'default':
         rule = DEFAULT_RULE
+    if isinstance(rule, str) and rule in CANDIDATE_RULES:
+        rule = CANDIDATE_RULES[rule]
     if isinstance(rule, str):
         rule = dict(type=rule)
     rule = dict(rule)

@@ -169,8 +169,9 @@ def readme_summary(spec, rows, metrics, link_dir=None):
     the rows file's ``readme_summary`` (default ``README_SUMMARY``)."""
     groups = groups_of(rows)
     by_name = {r['name']: r for r in rows}
-    lines = ['| method | config | PA-MPJPE, mm | N-MPJPE, mm | mirrored % '
-             '| checkpoint |', '|---|---|---|---|---|---|']
+    lines = ['| method | config | PA-MPJPE, mm | PA-MPJPE, reflection '
+             'allowed | N-MPJPE, mm | mirrored % | checkpoint |',
+             '|---|---|---|---|---|---|---|']
     for key in spec.get('readme_summary', README_SUMMARY):
         if key in groups:
             members = groups[key]
@@ -191,6 +192,7 @@ def readme_summary(spec, rows, metrics, link_dir=None):
             link(c, link_dir, c[len('configs/'):] if c.startswith(
                 'configs/') else c) for c in configs)
         cells = [label, config, pa,
+                 stat_cell(members, metrics, 'PA-MPJPE-reflection'),
                  stat_cell(members, metrics, 'N-MPJPE'),
                  stat_cell(members, metrics, 'Mirrored'),
                  weights_cell(members, link_dir)]
@@ -288,7 +290,8 @@ def metafile(spec, rows, metrics):
         m = metrics[row['name']]
         # unaligned MPJPE only where predictions are metric (a row's
         # `metric: true`); for scale-free lifters it measures nothing
-        keys = ('PA-MPJPE', 'N-MPJPE') + (('MPJPE', ) if row.get('metric')
+        keys = ('PA-MPJPE', 'PA-MPJPE-reflection', 'N-MPJPE') + ((
+            'MPJPE', ) if row.get('metric')
                                           else ()) + ('Mirrored', 'PCK3D',
                                                       'AUC')
         results = {k: round(float(m[k]), 1) for k in keys

@@ -44,12 +44,12 @@ from typing import Dict, List, Optional
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
 from ..core.inputs import lifter_input_2d
 from ..core.training_signals import heldout_signals
 from ..utils.atomic_write import atomic_output_path
+from .hooks import unwrapped_model
 
 CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'N-MPJPE', 'Mirrored')
 CURVE_FILE = 'curve.csv'
@@ -93,11 +93,6 @@ def write_curve(path, rows):
             writer = csv.DictWriter(f, fieldnames=columns, restval='')
             writer.writeheader()
             writer.writerows(rows)
-
-
-def _model(runner):
-    model = runner.model
-    return model.module if is_model_wrapper(model) else model
 
 
 @HOOKS.register_module()
@@ -158,7 +153,8 @@ class TIPSyCurveHook(Hook):
 
     # ----------------------------------------------------------- points
     def _adversarial(self, runner):
-        return not bool(getattr(_model(runner), 'distilling', False))
+        return not bool(getattr(unwrapped_model(runner), 'distilling',
+                                False))
 
     def _last_adversarial_iter(self, runner):
         loop = runner.train_loop
@@ -180,7 +176,7 @@ class TIPSyCurveHook(Hook):
 
     def _record(self, runner, iteration):
         from ..evaluation.fast_eval import evaluate_prepared
-        model = _model(runner)
+        model = unwrapped_model(runner)
         row = dict(iter=iteration,
                    epoch=iteration / len(runner.train_loop.dataloader))
         if self.metrics:

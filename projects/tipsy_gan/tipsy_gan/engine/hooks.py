@@ -12,7 +12,8 @@ from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
 
-def _model(runner):
+def unwrapped_model(runner):
+    """The runner's model without its (DDP) wrapper."""
     model = runner.model
     return model.module if is_model_wrapper(model) else model
 
@@ -27,13 +28,13 @@ class TIPSyRandomStateHook(Hook):
     KEY = 'tipsy_step_random_state'
 
     def before_save_checkpoint(self, runner, checkpoint):
-        state = _model(runner).random_state()
+        state = unwrapped_model(runner).random_state()
         if state is not None:
             checkpoint[self.KEY] = state
 
     def after_load_checkpoint(self, runner, checkpoint):
         if runner._resume and self.KEY in checkpoint:
-            _model(runner).load_random_state(checkpoint[self.KEY])
+            unwrapped_model(runner).load_random_state(checkpoint[self.KEY])
 
 
 def last_checkpoint(work_dir):

@@ -23,16 +23,10 @@ import copy
 
 from mmengine.hooks import EMAHook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 from mmpose.registry import LOOPS
 
-from .hooks import TIPSyRandomStateHook
-
-
-def _model(runner):
-    model = runner.model
-    return model.module if is_model_wrapper(model) else model
+from .hooks import TIPSyRandomStateHook, unwrapped_model
 
 
 @LOOPS.register_module()
@@ -59,8 +53,8 @@ class TIPSyTrainLoop(EpochBasedTrainLoop):
                 distillation_epochs < 0:
             raise ValueError('distillation_epochs must be an integer >= 0, '
                              f'got {distillation_epochs!r}')
-        if distillation_epochs and getattr(_model(runner), 'student',
-                                           None) is None:
+        if distillation_epochs and getattr(unwrapped_model(runner),
+                                           'student', None) is None:
             print_log(f'TIPSyTrainLoop: the model has no student, so its '
                       f'{distillation_epochs} distillation epoch(s) are '
                       'skipped', logger='current')
@@ -88,7 +82,7 @@ class TIPSyTrainLoop(EpochBasedTrainLoop):
         return super().run()
 
     def run_epoch(self):
-        model = _model(self.runner)
+        model = unwrapped_model(self.runner)
         if self.stage_at(self._epoch) == 'distillation':
             if not bool(model.distilling):
                 self._start_distillation(model)

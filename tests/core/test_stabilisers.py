@@ -178,6 +178,9 @@ def test_collapse_guard_picks_the_known_point_of_a_recorded_curve():
     assert judged['mean_gap'] == 0 and judged['collapsed_picks'] == []
     judged = stopping.judge({'run': RECORDED}, 'last')
     assert judged['mean_gap'] == 160 and judged['collapsed_picks'] == ['run']
+    # a run that never beat the limit is failed, not a collapsed pick
+    judged = stopping.judge({'run': RECORDED}, 'last', collapsed_above=70)
+    assert judged['failed_runs'] == ['run'] and not judged['collapsed_picks']
 
 
 def test_rules_cannot_read_labels_and_unknown_rules_are_named():

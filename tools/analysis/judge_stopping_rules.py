@@ -53,8 +53,12 @@ def main(argv=None):
     curves, zero = load_curves(args.studies)
     names = args.rule or list(CANDIDATE_RULES)
     results = {}
-    lines = [f'{len(curves)} runs; collapsed: PA-MPJPE above zero depth '
-             f'({zero:.1f} mm)' if zero else f'{len(curves)} runs', '',
+    failed = judge(curves, 'last', collapsed_above=zero)['failed_runs']
+    lines = [(f'{len(curves)} runs; collapsed: PA-MPJPE above zero depth '
+              f'({zero:.1f} mm)' if zero else f'{len(curves)} runs') +
+             (f"; failed runs (never below it, not counted as collapsed "
+              f"picks): {', '.join('/'.join(map(str, k)) for k in failed)}"
+              if failed else ''), '',
              '| rule | mean gap to the best point (mm) | largest gap | '
              'collapsed picks | mean picked PA-MPJPE |', '|---|---|---|---|---|']
     for name in names:
@@ -63,8 +67,12 @@ def main(argv=None):
                              f'{sorted(CANDIDATE_RULES)}')
         result = judge(curves, CANDIDATE_RULES[name], collapsed_above=zero)
         picks = [r['pick'] for r in result['runs'].values()]
-        results[name] = dict(result, runs={'/'.join(map(str, k)): v for k, v
-                                           in result['runs'].items()})
+        results[name] = dict(
+            result, runs={'/'.join(map(str, k)): v
+                          for k, v in result['runs'].items()},
+            collapsed_picks=['/'.join(map(str, k))
+                             for k in result['collapsed_picks']],
+            failed_runs=['/'.join(map(str, k)) for k in result['failed_runs']])
         lines.append(f"| `{name}` | {result['mean_gap']:.2f} | "
                      f"{result['max_gap']:.2f} | "
                      f"{len(result['collapsed_picks'])} | "

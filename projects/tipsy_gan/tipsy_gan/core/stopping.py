@@ -133,11 +133,14 @@ def judge(curves: Dict[object, Sequence[dict]], rule='default',
     """How ``rule`` does on recorded curves (with their validation errors).
 
     ``collapsed_above``: an error (mm) above which a point counts as
-    collapsed (e.g. the zero-depth error); None: 1.5 × the run's best.
-    Returns the mean gap (pick − best), the largest gap, the runs whose pick
-    is collapsed, and per run (pick, best, their epochs).
+    collapsed (e.g. the zero-depth error); None: 1.5 × the run's best. A
+    collapsed pick is a pick in a collapsed stretch of a run that also had
+    a good stretch; a run that never got below the limit is a failed run
+    (every rule's pick is bad there), listed apart.
+    Returns the mean gap (pick − best), the largest gap, the collapsed
+    picks, the failed runs, and per run (pick, best, their epochs).
     """
-    per_run, gaps, collapsed = {}, [], []
+    per_run, gaps, collapsed, failed = {}, [], [], []
     for key, rows in curves.items():
         pick = select(rows, rule)
         errors = [r[metric] for r in rows]
@@ -146,9 +149,11 @@ def judge(curves: Dict[object, Sequence[dict]], rule='default',
                  collapsed_above)
         gap = errors[pick] - errors[best]
         gaps.append(gap)
-        if errors[pick] > limit:
+        if errors[best] > limit:
+            failed.append(key)
+        elif errors[pick] > limit:
             collapsed.append(key)
         per_run[key] = dict(pick=errors[pick], pick_epoch=rows[pick]['epoch'],
                             best=errors[best], best_epoch=rows[best]['epoch'])
     return dict(mean_gap=sum(gaps) / len(gaps), max_gap=max(gaps),
-                collapsed_picks=collapsed, runs=per_run)
+                collapsed_picks=collapsed, failed_runs=failed, runs=per_run)

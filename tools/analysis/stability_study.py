@@ -172,14 +172,15 @@ def launch(directory, state, core, threads):
                             stderr=subprocess.STDOUT), log
 
 
-def run_all(args):
-    """Train every unfinished run, ``--jobs`` at a time."""
+def run_all(args, train=True):
+    """Train every unfinished run, ``--jobs`` at a time (``train=False``:
+    only write and check the runs' configs)."""
     pending = []
     for seed in args.seeds:  # seed by seed: a study cut short stays paired
         for kind in args.kinds:
             directory, state = prepare_run(args, kind, seed)
             print(f'{kind} seed {seed}: {state} ({directory})', flush=True)
-            if state != 'done':
+            if state != 'done' and train:
                 pending.append((kind, seed, directory, state))
     running, free, failed = {}, list(range(args.jobs)), []
     while pending or running:
@@ -437,8 +438,7 @@ def write_study_csv(curves, path):
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)
-    if not args.no_run:
-        run_all(args)
+    run_all(args, train=not args.no_run)
     curves = load_study(args.work_dir, args.kinds, args.seeds)
     if not curves:
         raise SystemExit(f'no finished run in {args.work_dir}')

@@ -37,11 +37,14 @@ import os.path as osp
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'projects', 'tipsy_gan'))
+
+from tipsy_gan.utils.atomic_write import atomic_output_path  # noqa: E402
 
 KINDS = ('solo', 'parts')
 KIND_LABELS = {'solo': 'solo', 'parts': 'leg + torso'}
@@ -144,10 +147,8 @@ def prepare_run(args, kind, seed):
                     f'{path} holds a different config: this work dir belongs '
                     'to another study (other options); use a new --work-dir')
     else:
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(path + '.partial', 'w') as f:
-            f.write(text)
-        os.replace(path + '.partial', path)
+        with atomic_output_path(path) as tmp:
+            Path(tmp).write_text(text)
     if osp.isfile(osp.join(directory, DONE)):
         return directory, 'done'
     if osp.isfile(osp.join(directory, 'last_checkpoint')):
@@ -274,9 +275,8 @@ def averaged_lifter_error(directory, rows, low, high, stride, split='val'):
                                 cfg.test_evaluator)
     result = {k: metrics[k] for k in CURVE_METRICS if k in metrics}
     result['snapshots'] = len(iters)
-    with open(cache + '.partial', 'w') as f:
-        json.dump(result, f)
-    os.replace(cache + '.partial', cache)
+    with atomic_output_path(cache) as tmp:
+        Path(tmp).write_text(json.dumps(result))
     return result
 
 
@@ -422,9 +422,9 @@ def plot(curves, summary, path):
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path + '.partial.png', dpi=120)
+    with atomic_output_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format='png')
     plt.close(fig)
-    os.replace(path + '.partial.png', path)
 
 
 def write_study_csv(curves, path):

@@ -130,6 +130,7 @@ class TIPSyCurveHook(Hook):
         self.snapshots = snapshots
         self._prepared = None
         self._signal_2d = None
+        self._rows: List[dict] = []  # the curve so far, as in the CSV
         self._sums: Dict[str, float] = {}
         self._count = 0
 
@@ -144,10 +145,12 @@ class TIPSyCurveHook(Hook):
         step = max(1, len(inputs) // self.signal_poses)
         self._signal_2d = lifter_input_2d(inputs[::step][:self.signal_poses])
         path = self._path(runner)
+        self._rows = []
         if osp.isfile(path):  # a resume: keep the points it had reached
-            kept = [r for r in read_curve(path) if r['iter'] <= runner.iter]
-            write_curve(path, kept)
-            print_log(f'TIPSyCurveHook: {len(kept)} point(s) kept from '
+            self._rows = [r for r in read_curve(path)
+                          if r['iter'] <= runner.iter]
+            write_curve(path, self._rows)
+            print_log(f'TIPSyCurveHook: {len(self._rows)} point(s) kept from '
                       f'{path} (resumed at iteration {runner.iter})',
                       logger='current')
 
@@ -190,9 +193,8 @@ class TIPSyCurveHook(Hook):
                                   self._signal_2d, model.config)
         row.update({f'heldout_{k}': v for k, v in signals.items()})
         self._sums, self._count = {}, 0
-        path = self._path(runner)
-        rows = read_curve(path) if osp.isfile(path) else []
-        write_curve(path, rows + [row])
+        self._rows.append(row)
+        write_curve(self._path(runner), self._rows)
         if self.snapshots:
             target = snapshot_path(runner.work_dir, iteration)
             os.makedirs(osp.dirname(target), exist_ok=True)
@@ -207,12 +209,11 @@ class TIPSyCurveHook(Hook):
         """(iteration, lifter state_dict) of the point ``select`` picks
         from the curve so far."""
         from ..core.stopping import select
-        path = self._path(runner)
-        rows = read_curve(path) if osp.isfile(path) else []
-        if not rows:
-            raise RuntimeError(f'TIPSyCurveHook: no curve point in {path} '
-                               'to pick a teacher from; lower interval')
-        iteration = rows[select(rows, self.select)]['iter']
+        if not self._rows:
+            raise RuntimeError(f'TIPSyCurveHook: no curve point in '
+                               f'{self._path(runner)} to pick a teacher '
+                               'from; lower interval')
+        iteration = self._rows[select(self._rows, self.select)]['iter']
         state = torch.load(snapshot_path(runner.work_dir, iteration),
                            map_location='cpu', weights_only=True)
         return iteration, state

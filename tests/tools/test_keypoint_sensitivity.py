@@ -165,3 +165,29 @@ def test_the_tool_on_a_tiny_tipsy_checkpoint(tmp_path):
     for heading in ('Table 3', 'Table 4', 'Table 5', 'S9/frame_3.jpg',
                     '| leg + torso | 1 | 0.00 %'):
         assert heading in report
+
+
+def test_a_picked_lifter_loads_as_the_lifter_and_nothing_else(tmp_path):
+    """A stopping rule's picked_lifter.pth (lifter.* keys only) loads into
+    the config's lifter with its weights; asking it for the student fails
+    with the reason."""
+    import tipsy_gan.mmpose_modules  # noqa: F401
+    from tipsy_gan.models.tipsy_gan_model import TIPSyGAN
+    torch.manual_seed(0)
+    config = tmp_path / 'tiny.py'
+    config.write_text("model = dict(type='TIPSyGAN', lifter=dict("
+                      "type='SoloLifter', width=16))\n")
+    trained = TIPSyGAN(lifter=dict(type='SoloLifter', width=16)).lifter
+    for p in trained.parameters():
+        p.data.normal_()
+    ckpt = tmp_path / 'picked_lifter.pth'
+    torch.save(dict(state_dict={f'lifter.{k}': v for k, v in
+                                trained.state_dict().items()},
+                    meta=dict(picked_iter=236, source='TIPSyCurveHook')),
+               ckpt)
+    lifter, what = _tool().load_lifter(str(config), str(ckpt))
+    assert 'picked lifter (iteration 236' in what
+    pose = _poses(4, dtype=torch.float32)
+    torch.testing.assert_close(lifter(pose), trained.eval()(pose))
+    with pytest.raises(ValueError, match='picked lifter.*no student'):
+        _tool().load_lifter(str(config), str(ckpt), 'student')

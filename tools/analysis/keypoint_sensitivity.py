@@ -13,7 +13,8 @@
 the same LABEL are seeds of one kind and are summarised together. CHECKPOINT
 is a TIPSyGAN training checkpoint (NETWORK 'lifter', 'teacher', 'student' or
 'auto', default: the student once distilled, else the lifter; a TIPSy
-checkpoint's teacher is its leg + torso lifter) or an exported PoseLifter
+checkpoint's teacher is its leg + torso lifter), a stopping rule's
+``picked_lifter.pth`` (``TIPSyCurveHook``; the lifter) or an exported PoseLifter
 (``tools/export_student.py``; with its ``*_lifter.py`` config).
 
 Poses: the converted Human3.6M test split (S9, S11; ground-truth 2D,
@@ -121,6 +122,19 @@ def load_lifter(config, checkpoint, network='auto'):
         return model.backbone.lifter.eval(), 'PoseLifter student'
     cfg = Config.fromfile(config)
     model = MODELS.build(cfg.model)
+    if meta.get('source') == 'TIPSyCurveHook':
+        # a stopping rule's pick (picked_lifter.pth): the lifter alone
+        if network not in ('auto', 'lifter'):
+            raise ValueError(f'{checkpoint} is a picked lifter '
+                             f"(TIPSyCurveHook); it holds no {network}")
+        lifter_state = {k[len('lifter.'):]: v for k, v in state_dict.items()
+                        if k.startswith('lifter.')}
+        if len(lifter_state) != len(state_dict):
+            raise ValueError(f'{checkpoint}: a picked lifter with keys '
+                             'outside lifter.*')
+        model.lifter.load_state_dict(lifter_state)
+        return (model.lifter.eval(), 'picked lifter (iteration '
+                f"{meta.get('picked_iter')}, {type(model.lifter).__name__})")
     model.load_state_dict(state_dict)
     if network == 'auto':
         network = 'student' if bool(model.distilling) else 'lifter'

@@ -282,6 +282,47 @@ train_dataloader = dict(
         assert torch.equal(value, states[1][key]), key
 
 
+def test_device_resident_data_trains_exactly_like_the_fast_path(tmp_path,
+                                                                data_root):
+    """TIPSyResidentPose2DDataset (one tensor, batches gathered by
+    __getitems__, passed through by tipsy_batched_collate) feeds the same
+    batches in the same order: one epoch gives bit-identical networks."""
+    resident = """
+train_dataloader['collate_fn'] = dict(type='tipsy_batched_collate')
+train_dataloader['dataset'].update(type='TIPSyResidentPose2DDataset',
+                                   device='cpu')
+"""
+    states = []
+    for name, extra in (('fast', ''), ('resident', resident)):
+        (tmp_path / name).mkdir()
+        runner = make_runner(tmp_path / name, data_root, adversarial_epochs=1,
+                             distillation_epochs=0, base='parts_h36m_cpu.py',
+                             extra=extra)
+        runner.train()
+        states.append(runner.model.state_dict())
+    dataset = runner.train_dataloader.dataset
+    assert type(dataset).__name__ == 'TIPSyResidentPose2DDataset'
+    assert len(dataset) == 512  # the tiny config's slice
+    batch = dataset.__getitems__([3, 1, 2])
+    torch.testing.assert_close(batch['inputs'],
+                               dataset.keypoint_labels[[3, 1, 2]])
+    for key, value in states[0].items():
+        assert torch.equal(value, states[1][key]), key
+
+
+def test_resident_data_errors_name_the_setting(monkeypatch, data_root):
+    from tipsy_gan.datasets.pose_2d_dataset import (
+        TIPSyResidentPose2DDataset, tipsy_batched_collate)
+    dataset = TIPSyResidentPose2DDataset(
+        data_root=str(data_root) + '/', data_prefix=dict(img='images/'),
+        ann_file='annotation_body3d/fps10/h36m_train.npz', indices=16)
+    with pytest.raises(TypeError, match="default_collate"):
+        tipsy_batched_collate([dataset[0], dataset[1]])
+    monkeypatch.setattr(torch.utils.data, 'get_worker_info', lambda: object())
+    with pytest.raises(RuntimeError, match='num_workers=0'):
+        dataset.__getitems__([0, 1])
+
+
 # ------------------------------------------------------------ config only
 THREE_PARTS = """
 model = dict(

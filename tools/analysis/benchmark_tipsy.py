@@ -101,6 +101,11 @@ def parse_args():
                    help='NPZ with a "part" key (N, 17, 2|3) of pixel 2D')
     p.add_argument('--num-poses', type=int, default=65536)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--loader', metavar='DATA_ROOT', default=None,
+                   help='also time the mmengine train loader per batch: '
+                   'TIPSyPose2DDataset + default_collate (then moved to '
+                   '--device) against TIPSyResidentPose2DDataset on '
+                   "--device, on DATA_ROOT's fps10 training file")
     return p.parse_args()
 
 
@@ -374,6 +379,49 @@ def benchmark_inference(args, device, poses):
             print('\n'.join(lines))
 
 
+def benchmark_loader(args, device):
+    """The training loader's cost per batch, interleaved: per-pose items
+    collated on the host against the device-resident batch gather."""
+    import tipsy_gan.mmpose_modules  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+    init_default_scope('mmpose')
+    dataset = dict(data_root=args.loader, data_prefix=dict(img='images/'),
+                   ann_file='annotation_body3d/fps10/h36m_train.npz')
+    common = dict(batch_size=args.batch_size, num_workers=0, drop_last=True,
+                  persistent_workers=False,
+                  sampler=dict(type='DefaultSampler', shuffle=True,
+                               seed=args.seed))
+    loaders = {
+        'per-pose + collate': Runner.build_dataloader(dict(
+            common, collate_fn=dict(type='default_collate'),
+            dataset=dict(dataset, type='TIPSyPose2DDataset'))),
+        f'resident on {device.type}': Runner.build_dataloader(dict(
+            common, collate_fn=dict(type='tipsy_batched_collate'),
+            dataset=dict(dataset, type='TIPSyResidentPose2DDataset',
+                         device=str(device)))),
+    }
+    iterators = {name: iter(loader) for name, loader in loaders.items()}
+
+    def run(name):
+        for _ in range(args.steps):
+            try:
+                batch = next(iterators[name])
+            except StopIteration:
+                iterators[name] = iter(loaders[name])
+                batch = next(iterators[name])
+            batch['inputs'].to(device)  # what the data preprocessor does
+    first = next(iter(loaders.values()))
+    print(f'\ntrain loader: {len(first.dataset):,} poses, batch '
+          f'{args.batch_size}; {args.rounds} rounds x {args.steps} batches, '
+          'interleaved')
+    times = interleaved({n: n for n in loaders}, run, args.rounds,
+                        args.warmup, device)
+    times = {k: [t / args.steps for t in v] for k, v in times.items()}
+    for line in summarise(times, args.batch_size, 'poses/s')[0]:
+        print(line)
+
+
 def main():
     args = parse_args()
     if args.threads:
@@ -391,6 +439,8 @@ def main():
         benchmark_training(args, device, poses)
     if args.inference_width:
         benchmark_inference(args, device, poses)
+    if args.loader:
+        benchmark_loader(args, device)
 
 
 if __name__ == '__main__':

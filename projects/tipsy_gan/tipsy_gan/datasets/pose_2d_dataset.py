@@ -12,9 +12,18 @@ them with the codec in one vectorised call, and returns ``{'inputs':
 a batch is ``{'inputs': (B, 16, 2)}``. No 3D field is ever loaded into it.
 ``subjects`` (``TIPSyHuman36mDataset``'s) keeps only some subjects' poses:
 the validation protocol trains on S1, S5, S6, S7 (``docs/protocol.md``).
+
+``TIPSyResidentPose2DDataset`` goes one step further (issue 9): the whole
+normalised set is one tensor on the training device, a batch is one
+``index_select`` of the sampler's indices (``__getitems__``), and
+``tipsy_batched_collate`` passes it through, so no pose is copied from the
+host per step and no per-pose Python runs. The sampler is unchanged
+(``DefaultSampler``, seeded, per-epoch permutation), so training is
+bit-identical to ``TIPSyPose2DDataset`` on the same device.
 """
 import numpy as np
 import torch
+from mmengine.registry import FUNCTIONS
 from mmpose.registry import DATASETS, KEYPOINT_CODECS
 
 from .h36m_subjects import TIPSyHuman36mDataset
@@ -78,3 +87,58 @@ class TIPSyPose2DDataset(TIPSyHuman36mDataset):
         if not self._fully_initialized:
             self.full_init()
         return {'inputs': self.keypoint_labels[idx]}
+
+
+@DATASETS.register_module()
+class TIPSyResidentPose2DDataset(TIPSyPose2DDataset):
+    """``TIPSyPose2DDataset`` held as one tensor on ``device``; batches are
+    gathered there (``__getitems__``). Use it with
+    ``collate_fn=dict(type='tipsy_batched_collate')``, ``num_workers=0``
+    and ``pin_memory=False``; from any training config::
+
+        --cfg-options train_dataloader.dataset.type=TIPSyResidentPose2DDataset \\
+            train_dataloader.dataset.device=cuda \\
+            train_dataloader.collate_fn.type=tipsy_batched_collate
+
+    Args:
+        device (str): where the poses live, e.g. ``'cuda'`` (default
+            ``'cpu'``); the model's data preprocessor then has nothing to
+            move.
+        **kwargs: ``TIPSyPose2DDataset``'s.
+    """
+
+    def __init__(self, device='cpu', **kwargs):
+        self.device = torch.device(device)
+        super().__init__(**kwargs)
+
+    def full_init(self):
+        if self._fully_initialized:
+            return
+        super().full_init()
+        self.keypoint_labels = self.keypoint_labels.to(self.device)
+
+    def __getitems__(self, indices):
+        """The batch of poses ``indices`` (a sampler's batch), gathered on
+        the device: ``{'inputs': (B, 16, 2)}``."""
+        if torch.utils.data.get_worker_info() is not None:
+            raise RuntimeError(
+                'TIPSyResidentPose2DDataset gathers batches on its device '
+                'in the main process: set num_workers=0 in the dataloader')
+        if not self._fully_initialized:
+            self.full_init()
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return {'inputs': self.keypoint_labels.index_select(
+            0, index.to(self.device, non_blocking=True))}
+
+
+@FUNCTIONS.register_module()
+def tipsy_batched_collate(batch):
+    """The collate of ``TIPSyResidentPose2DDataset``: its batch is already
+    gathered, so it is returned as it is."""
+    if not (isinstance(batch, dict) and torch.is_tensor(batch.get('inputs'))):
+        raise TypeError(
+            'tipsy_batched_collate takes the gathered batch of '
+            "TIPSyResidentPose2DDataset ({'inputs': (B, 16, 2) tensor}), "
+            f'got {type(batch).__name__}; per-pose datasets need '
+            "collate_fn=dict(type='default_collate')")
+    return batch

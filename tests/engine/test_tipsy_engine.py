@@ -249,8 +249,30 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path, data_root):
 
 
 # ------------------------------------------------------------ data paths
-def test_mmpose_pipeline_path_trains_exactly_like_the_fast_path(tmp_path,
-                                                                data_root):
+def _one_epoch(tmp_path, data_root, extra=''):
+    """(runner, model state) after one adversarial epoch of the tiny leg +
+    torso config with ``extra`` config text."""
+    runner = make_runner(tmp_path, data_root, adversarial_epochs=1,
+                         distillation_epochs=0, base='parts_h36m_cpu.py',
+                         extra=extra)
+    runner.train()
+    return runner, runner.model.state_dict()
+
+
+@pytest.fixture(scope='module')
+def fast_path_state(tmp_path_factory, data_root):
+    """The networks after one epoch through TIPSyPose2DDataset."""
+    return _one_epoch(tmp_path_factory.mktemp('fast'), data_root)[1]
+
+
+def assert_same_networks(state, reference):
+    assert state.keys() == reference.keys()
+    for key, value in reference.items():
+        assert torch.equal(value, state[key]), key
+
+
+def test_mmpose_pipeline_path_trains_exactly_like_the_fast_path(
+        tmp_path, data_root, fast_path_state):
     """Human36mDataset + GenerateTarget + PackPoseInputs (3D targets packed
     but unread) and TIPSyPose2DDataset feed identical poses in the same
     order, so one epoch gives bit-identical networks."""
@@ -269,21 +291,13 @@ train_dataloader = dict(
                                        num_keypoints=17)),
                      dict(type='PackPoseInputs')]))
 """
-    states = []
-    for name, extra in (('fast', ''), ('pipeline', pipeline_loader)):
-        (tmp_path / name).mkdir()
-        runner = make_runner(tmp_path / name, data_root, adversarial_epochs=1,
-                             distillation_epochs=0, base='parts_h36m_cpu.py',
-                             extra=extra)
-        runner.train()
-        states.append(runner.model.state_dict())
+    runner, state = _one_epoch(tmp_path, data_root, pipeline_loader)
     assert type(runner.train_dataloader.dataset).__name__ == 'Human36mDataset'
-    for key, value in states[0].items():
-        assert torch.equal(value, states[1][key]), key
+    assert_same_networks(state, fast_path_state)
 
 
-def test_device_resident_data_trains_exactly_like_the_fast_path(tmp_path,
-                                                                data_root):
+def test_device_resident_data_trains_exactly_like_the_fast_path(
+        tmp_path, data_root, fast_path_state):
     """TIPSyResidentPose2DDataset (one tensor, batches gathered by
     __getitems__, passed through by tipsy_batched_collate) feeds the same
     batches in the same order: one epoch gives bit-identical networks."""
@@ -292,22 +306,14 @@ train_dataloader['collate_fn'] = dict(type='tipsy_batched_collate')
 train_dataloader['dataset'].update(type='TIPSyResidentPose2DDataset',
                                    device='cpu')
 """
-    states = []
-    for name, extra in (('fast', ''), ('resident', resident)):
-        (tmp_path / name).mkdir()
-        runner = make_runner(tmp_path / name, data_root, adversarial_epochs=1,
-                             distillation_epochs=0, base='parts_h36m_cpu.py',
-                             extra=extra)
-        runner.train()
-        states.append(runner.model.state_dict())
+    runner, state = _one_epoch(tmp_path, data_root, resident)
     dataset = runner.train_dataloader.dataset
     assert type(dataset).__name__ == 'TIPSyResidentPose2DDataset'
     assert len(dataset) == 512  # the tiny config's slice
     batch = dataset.__getitems__([3, 1, 2])
     torch.testing.assert_close(batch['inputs'],
                                dataset.keypoint_labels[[3, 1, 2]])
-    for key, value in states[0].items():
-        assert torch.equal(value, states[1][key]), key
+    assert_same_networks(state, fast_path_state)
 
 
 def test_resident_data_errors_name_the_setting(monkeypatch, data_root):

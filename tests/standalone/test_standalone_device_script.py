@@ -27,9 +27,11 @@ def pose_file(tmp_path_factory):
 
 def run_script(mode, pose_file, tmp_path):
     out = tmp_path / f'out_{mode}'
+    # a budget far above the toy run's need, so that the plan reaches the
+    # epoch cap on a loaded machine too (the run stops at the cap)
     env = standalone_env(tmp_path, dict(
         TIPSY_DRY_RUN='1', PYTHON=sys.executable, OUT=str(out),
-        TIPSY_GPU_DATA=str(pose_file)))
+        TIPSY_GPU_DATA=str(pose_file), TIPSY_MAX_MINUTES='4'))
     result = subprocess.run(['bash', str(SCRIPT), mode], capture_output=True,
                             text=True, cwd=REPO_ROOT, env=env, timeout=240)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

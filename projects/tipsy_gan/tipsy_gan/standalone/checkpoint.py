@@ -22,14 +22,14 @@ the discriminator do not come back).
 import hashlib
 import io
 import json
-import os
-import tempfile
 import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import torch
+
+from ..utils.atomic_write import atomic_output_path
 
 RETURN_FORMAT = 'tipsy-return'
 RETURN_VERSION = 1
@@ -52,18 +52,10 @@ def _save_bytes(obj) -> bytes:
 
 
 def atomic_write_bytes(path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.partial',
-                               dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
+    """``data`` into ``path``, whole or not at all."""
+    with atomic_output_path(path) as tmp:
+        with open(tmp, 'wb') as f:
             f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def sha256_bytes(data) -> str:

@@ -29,13 +29,13 @@ checksum raises :class:`PoseFileCorruptError`; another format version
 """
 import hashlib
 import os
-import tempfile
 import zipfile
-from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
+
+from ..utils.atomic_write import atomic_output_path
 
 FORMAT = 'tipsy-pose2d'
 FORMAT_VERSION = 1
@@ -81,12 +81,7 @@ def file_sha256(path, chunk=1 << 22) -> str:
 def write_npz(path, arrays: Dict[str, np.ndarray]) -> None:
     """An uncompressed .npz with fixed member timestamps (same arrays, same
     bytes), written whole or not at all. No pickled objects."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.partial',
-                               dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output_path(path) as tmp:
         with zipfile.ZipFile(tmp, 'w', zipfile.ZIP_STORED,
                              allowZip64=True) as archive:
             for name, array in arrays.items():
@@ -96,11 +91,6 @@ def write_npz(path, arrays: Dict[str, np.ndarray]) -> None:
                 with archive.open(info, 'w', force_zip64=True) as member:
                     np.lib.format.write_array(member, np.asarray(array),
                                               allow_pickle=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def check_poses(poses: np.ndarray, num_poses: Optional[int] = None) -> None:

@@ -108,6 +108,7 @@ def load_lifter(config, checkpoint, network='auto'):
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
+    from tipsy_gan.engine.curve_hook import PICKED_SOURCE
     from tipsy_gan.models.pose_lifter_parts import POSE_LIFTER_KIND
     from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
 
@@ -122,7 +123,7 @@ def load_lifter(config, checkpoint, network='auto'):
         return model.backbone.lifter.eval(), 'PoseLifter student'
     cfg = Config.fromfile(config)
     model = MODELS.build(cfg.model)
-    if meta.get('source') == 'TIPSyCurveHook':
+    if meta.get('source') == PICKED_SOURCE:
         # a stopping rule's pick (picked_lifter.pth): the lifter alone
         if network not in ('auto', 'lifter'):
             raise ValueError(f'{checkpoint} is a picked lifter '

@@ -54,6 +54,8 @@ from .hooks import unwrapped_model
 CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'N-MPJPE', 'Mirrored')
 CURVE_FILE = 'curve.csv'
 PICKED_FILE = 'picked_lifter.pth'
+# its meta['source']: how readers tell a picked lifter (lifter.* keys only)
+PICKED_SOURCE = 'TIPSyCurveHook'
 SNAPSHOT_DIR = 'curve_snapshots'
 
 
@@ -225,7 +227,7 @@ class TIPSyCurveHook(Hook):
         checkpoint = dict(
             state_dict={f'lifter.{k}': v for k, v in state.items()},
             meta=dict(picked_iter=int(iteration), rule=repr(self.select),
-                      source='TIPSyCurveHook'))
+                      source=PICKED_SOURCE))
         with atomic_output_path(osp.join(runner.work_dir, PICKED_FILE)) as tmp:
             torch.save(checkpoint, tmp)
         print_log(f'TIPSyCurveHook: the stopping rule {self.select!r} picked '

@@ -9,13 +9,16 @@ student's architecture and the dataset metainfo, so that
 ``mmpose.apis.init_model(configs/tipsy_h36m_lifter.py, OUT)`` and
 ``inference_pose_lifter_model`` load it as they load any PoseLifter. The file
 is written whole or not at all. A checkpoint of another kind (a PoseLifter
-one, a run without a student, a student never distilled) is refused.
+one, a run without a student, a student never distilled, missing weights) is
+refused. The student's activation and dropout come from ``--config CONFIG``
+or, read as plain data (never executed), from the config text the
+checkpoint carries.
 """
 import argparse
+import ast
 import io
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict
 
 import torch
@@ -31,29 +34,101 @@ class ExportError(ValueError):
     pass
 
 
-def student_architecture(state_dict, meta):
-    """TIPSyLifterBackbone arguments of the student in ``state_dict``."""
+def plain_config_value(text, name):
+    """The value assigned to ``name`` at the top of a config's text, read
+    without executing anything: only literals, lists, tuples, dicts and
+    ``dict(key=...)`` calls are accepted.
+
+    Raises:
+        ExportError: the text does not parse, assigns no ``name``, or builds
+            it with anything else (a checkpoint's config text is data to us,
+            never code).
+    """
+    def value(node):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [value(item) for item in node.elts]
+            return items if isinstance(node, ast.List) else tuple(items)
+        if isinstance(node, ast.Dict) and None not in node.keys:
+            return {value(k): value(v) for k, v in zip(node.keys, node.values)}
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == 'dict' and not node.args
+                and all(k.arg is not None for k in node.keywords)):
+            return {k.arg: value(k.value) for k in node.keywords}
+        if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+                and isinstance(node.operand, ast.Constant)):
+            return -value(node.operand)
+        raise ExportError(
+            f'the config text in the checkpoint builds {name!r} with '
+            f'{type(node).__name__} at line {node.lineno}, which is not plain '
+            'data; pass the training config with --config CONFIG')
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, TypeError) as error:
+        raise ExportError(f'the config text in the checkpoint does not parse '
+                          f'({error}); pass --config CONFIG') from None
+    for statement in tree.body:
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and statement.targets[0].id == name):
+            return value(statement.value)
+    raise ExportError(f'the config text in the checkpoint sets no {name!r}; '
+                      'pass --config CONFIG')
+
+
+def student_config(meta, config=None):
+    """The run's ``model.student`` dict: from the config file the user
+    names, else read as plain data from the checkpoint's ``meta['cfg']``."""
+    if config is not None:
+        from mmengine.config import Config
+        student = Config.fromfile(config).model.get('student')
+    elif isinstance(meta.get('cfg'), str):
+        model = plain_config_value(meta['cfg'], 'model')
+        student = model.get('student') if isinstance(model, dict) else None
+    else:
+        raise ExportError('the checkpoint carries no config text (meta.cfg): '
+                          'pass the training config with --config CONFIG')
+    if not isinstance(student, dict):
+        raise ExportError('the config has no model.student dict')
+    return student
+
+
+def student_architecture(state_dict, meta, config=None):
+    """TIPSyLifterBackbone arguments of the student in ``state_dict``;
+    every weight that network needs must be there, at its shape."""
+    from tipsy_gan.core.networks import NUM_INPUT_JOINTS, ResidualLifter
+
     width = state_dict[STUDENT + 'net.stem.0.weight'].shape[0]
     blocks = {int(m.group(1)) for k in state_dict
               for m in [re.match(r'student\.net\.blocks\.(\d+)\.', k)] if m}
+    # Activation and dropout leave no trace in the weights: read the config.
+    student = student_config(meta, config)
     architecture = dict(type='TIPSyLifterBackbone', width=int(width),
-                        num_blocks=len(blocks), activation='leaky_relu',
-                        dropout=0.0)
-    # Activation and dropout leave no trace in the weights: read the config
-    # the run saved in the checkpoint.
-    try:
-        from mmengine.config import Config
-        student = Config.fromstring(meta['cfg'], '.py').model.student
-        architecture['activation'] = student.get('activation', 'leaky_relu')
-        architecture['dropout'] = float(student.get('dropout', 0.0))
-    except Exception as error:  # noqa: BLE001 - report and keep defaults
-        print(f'warning: could not read the student config from the '
-              f'checkpoint ({error}); assuming leaky_relu, no dropout',
-              file=sys.stderr)
+                        num_blocks=len(blocks),
+                        activation=student.get('activation', 'leaky_relu'),
+                        dropout=float(student.get('dropout', 0.0)))
+    network = ResidualLifter(NUM_INPUT_JOINTS, NUM_INPUT_JOINTS,
+                             architecture['width'], architecture['num_blocks'],
+                             architecture['activation'],
+                             architecture['dropout'])
+    expected = {STUDENT + k: v.shape for k, v in network.state_dict().items()}
+    found = {k: v.shape for k, v in state_dict.items() if k.startswith(STUDENT)}
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(found)
+                   if tuple(expected[k]) != tuple(found[k]))
+    if missing or unexpected or wrong:
+        raise ExportError(
+            f'the student weights do not make a ResidualLifter of width '
+            f'{width} with {len(blocks)} blocks: missing {missing[:5]}'
+            f'{" ..." if len(missing) > 5 else ""}, unexpected '
+            f'{unexpected[:5]}, wrong shape {wrong[:5]}')
     return architecture
 
 
-def export_student(checkpoint):
+def export_student(checkpoint, config=None):
     """The PoseLifter checkpoint dict for a TIPSyGAN training checkpoint."""
     state_dict = checkpoint.get('state_dict')
     meta = checkpoint.get('meta') or {}
@@ -79,7 +154,7 @@ def export_student(checkpoint):
                           if k.startswith(STUDENT))
     out_meta = dict(
         kind=POSE_LIFTER_KIND,
-        backbone=student_architecture(state_dict, meta),
+        backbone=student_architecture(state_dict, meta, config),
         source_epoch=meta.get('epoch'),
         mmengine_version=meta.get('mmengine_version'),
     )
@@ -92,6 +167,10 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('checkpoint', help='TIPSyGAN training checkpoint')
     parser.add_argument('out', help='PoseLifter checkpoint to write')
+    parser.add_argument(
+        '--config', help='the training config of the run (default: read the '
+        "student's activation and dropout, as plain data, from the config "
+        'text the checkpoint carries; nothing in a checkpoint is executed)')
     return parser.parse_args()
 
 
@@ -101,8 +180,9 @@ def main():
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     try:
         exported = export_student(load_local_checkpoint(args.checkpoint,
-                                                        map_location='cpu'))
-    except ExportError as error:
+                                                        map_location='cpu'),
+                                  args.config)
+    except (ExportError, ValueError) as error:
         raise SystemExit(f'cannot export {args.checkpoint}: {error}')
     # as given (relative paths stay relative: no local folders in a
     # checkpoint that may be published)

@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
 from tipsy_gan.engine.distributed import (finish_process_group,
                                           init_process_group_without_cuda)
+from tipsy_gan.utils.data_paths import resolve_data_roots
 from tipsy_gan.utils.tool_args import (add_runner_args, apply_runner_args,
                                        load_config, parse_runner_args)
 from tipsy_gan.utils.atomic_write import atomic_output_path
@@ -70,7 +71,7 @@ class SaveMetricsHook(Hook):
 
 def main():
     args = parse_args()
-    cfg = merge_args(load_config(args.config), args)
+    cfg = resolve_data_roots(merge_args(load_config(args.config), args))
     if cfg.launcher != 'none':  # no DDP: evaluation syncs no gradients
         cfg.model_wrapper_cfg = dict(type='TIPSyEvaluationWrapper')
     init_process_group_without_cuda(cfg)  # CPU-only distributed runs use gloo

@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
 from tipsy_gan.engine.distributed import (finish_process_group,
                                           init_process_group_without_cuda)
+from tipsy_gan.utils.data_paths import resolve_data_roots
 from tipsy_gan.utils.tool_args import (add_runner_args, apply_runner_args,
                                        load_config, parse_runner_args)
 
@@ -60,7 +61,7 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = merge_args(load_config(args.config), args)
+    cfg = resolve_data_roots(merge_args(load_config(args.config), args))
     init_process_group_without_cuda(cfg)  # CPU-only distributed runs use gloo
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -205,6 +205,27 @@ def test_not_a_mat_file(tmp_path):
         files.read_sequence(str(tmp_path), 'TS1')
 
 
+@pytest.mark.parametrize('file_format, damage', [
+    ('v7.3', 'truncate'), ('v7.3', 'body'), ('v5', 'truncate')])
+def test_a_corrupt_file_is_named_corrupt(tmp_path, h36m_dir, file_format,
+                                         damage):
+    """A damaged annot_data.mat is called corrupt, whichever reader trips:
+    a cut file, or a v7.3 header whose HDF5 body is overwritten."""
+    fx.write_test_set(tmp_path, h36m_dir,
+                      formats={name: file_format for name in
+                               files.TEST_SEQUENCES}, skip=['TS2', 'TS3',
+                                                           'TS4', 'TS5', 'TS6'])
+    path = tmp_path / 'TS1' / files.ANNOTATION_FILE
+    data = bytearray(path.read_bytes())
+    if damage == 'truncate':
+        data = data[:len(data) // 2]
+    else:  # the HDF5 signature after the 512-byte MATLAB header
+        data[512:1024] = b'\xff' * 512
+    path.write_bytes(bytes(data))
+    with pytest.raises(files.AnnotationFormatError, match='corrupt'):
+        files.read_sequence(str(tmp_path), 'TS1')
+
+
 # -- the MMPose dataset ------------------------------------------------------
 
 def _build(**kwargs):

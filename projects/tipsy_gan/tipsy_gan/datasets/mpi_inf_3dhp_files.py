@@ -156,8 +156,16 @@ def mat_file_format(path: str) -> str:
         ) from error
     if major == 2:  # a v7.3 header without its HDF5 body
         raise AnnotationFormatError(
-            f'{path}: MATLAB v7.3 header, but h5py cannot open it')
+            f'{path}: the file is corrupt or truncated: its header says '
+            'MATLAB v7.3 (HDF5), but it holds no readable HDF5 data; copy '
+            'or download it again')
     return {0: 'v4', 1: 'v5'}[major]
+
+
+def _corrupt(path: str, file_format: str, error: Exception):
+    return AnnotationFormatError(
+        f'{path}: the file is corrupt or truncated (MATLAB {file_format}: '
+        f'{type(error).__name__}: {error}); copy or download it again')
 
 
 def read_mat_arrays(path: str,
@@ -170,16 +178,25 @@ def read_mat_arrays(path: str,
     arrays = {}
     if file_format == 'v7.3':
         import h5py
-        with h5py.File(path, 'r') as mat:
-            for key in keys:
-                if key not in mat or not isinstance(mat[key], h5py.Dataset):
-                    raise MissingAnnotationKeyError(
-                        f'{path} (MATLAB v7.3) has no array {key!r}; '
-                        f'it holds {sorted(mat.keys())}')
-                arrays[key] = np.asarray(mat[key])
+        try:
+            with h5py.File(path, 'r') as mat:
+                for key in keys:
+                    if key not in mat or not isinstance(mat[key],
+                                                        h5py.Dataset):
+                        raise MissingAnnotationKeyError(
+                            f'{path} (MATLAB v7.3) has no array {key!r}; '
+                            f'it holds {sorted(mat.keys())}')
+                    arrays[key] = np.asarray(mat[key])
+        except MpiInf3dhpError:
+            raise
+        except (OSError, RuntimeError, ValueError) as error:
+            raise _corrupt(path, file_format, error) from error
     else:
         from scipy.io import loadmat
-        mat = loadmat(path, variable_names=list(keys))
+        try:
+            mat = loadmat(path, variable_names=list(keys))
+        except Exception as error:  # scipy raises many types on bad data
+            raise _corrupt(path, file_format, error) from error
         for key in keys:
             if key not in mat:
                 raise MissingAnnotationKeyError(

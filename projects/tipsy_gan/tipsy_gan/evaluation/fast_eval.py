@@ -40,6 +40,7 @@ from mmengine.runner import load_checkpoint
 from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, MODELS
 
 from ..datasets.h36m_subjects import VALIDATION_SUBJECTS
+from ..utils.data_paths import resolve_data_roots
 from .metrics import _RootRelativePoseMetric, image_fields
 
 SPLITS = ('test', 'val')
@@ -202,6 +203,7 @@ def fast_evaluate(config, checkpoint: Optional[str], split: str = 'test',
            Config.fromfile(config))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    resolve_data_roots(cfg)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     prepared = prepare_split(cfg, split)
     if model is None:

@@ -34,8 +34,8 @@ POSE_LIFTER_KIND = 'tipsy_pose_lifter'
 
 
 def _check_checkpoint(module, state_dict, prefix):
-    """Refuse a checkpoint that does not hold this module's weights, or holds
-    them at another size, instead of silently keeping random weights."""
+    """Refuse a checkpoint that does not hold every weight of this module at
+    its size, instead of silently keeping random weights."""
     # The loader hands each submodule only the keys under its prefix, so
     # an empty view is what any other kind of checkpoint looks like here.
     if not any(k.startswith(prefix) for k in state_dict):
@@ -44,15 +44,34 @@ def _check_checkpoint(module, state_dict, prefix):
             f'{type(module).__name__}: it is not a PoseLifter checkpoint of '
             'this network. A TIPSyGAN training checkpoint must be exported '
             'first: tools/export_student.py CKPT OUT.pth')
-    for name, value in module.state_dict().items():
+    expected = module.state_dict()
+    missing = [prefix + name for name in expected
+               if prefix + name not in state_dict]
+    if missing:
+        found = sorted(k for k in state_dict if k.startswith(prefix))
+        raise ValueError(
+            f'the checkpoint lacks {len(missing)} of the {len(expected)} '
+            f'weights of {type(module).__name__} ({", ".join(missing[:4])}'
+            f'{", ..." if len(missing) > 4 else ""}); it holds '
+            f'{", ".join(found[:3])}{", ..." if len(found) > 3 else ""}. '
+            f'{_WHICH_CONFIG}')
+    for name, value in expected.items():
         key = prefix + name
-        if key in state_dict and tuple(state_dict[key].shape) != tuple(
-                value.shape):
+        if tuple(state_dict[key].shape) != tuple(value.shape):
             raise ValueError(
                 f'{key}: the checkpoint has shape '
                 f'{tuple(state_dict[key].shape)}, the config builds '
                 f'{tuple(value.shape)}: the config\'s width/num_blocks do '
                 'not match the exported network (see the checkpoint meta)')
+
+
+_WHICH_CONFIG = (
+    'Which config fits: an exported TIPSy student (backbone.lifter.net.*) '
+    'loads with configs/tipsy_h36m_cpu_lifter.py (width 256) or '
+    'configs/tipsy_h36m_lifter.py (width 1024); a supervised reference '
+    '(backbone.stem.*, backbone.blocks.*) with configs/supervised_h36m_cpu.py;'
+    ' a TIPSyGAN training checkpoint (lifter.*) with its training config, or '
+    'export its student first (tools/export_student.py CKPT OUT.pth).')
 
 
 class _CheckedLifterBackbone(BaseModule):

@@ -181,9 +181,29 @@ class TIPSyGAN(BaseModel):
                     'keys), not a TIPSyGAN training checkpoint: evaluate it '
                     'with configs/tipsy_h36m_lifter.py')
             raise ValueError('not a TIPSyGAN checkpoint: no lifter.* weights')
+        self._check_complete(state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
+
+    def _check_complete(self, state_dict, prefix):
+        """Every weight of the lifter, of each network the checkpoint holds
+        any weight of, and of the student once distilling, must be there:
+        a partial network would be scored with random weights."""
+        own = self.state_dict(prefix=prefix, keep_vars=True)
+        held = {k[len(prefix):].split('.')[0] for k in state_dict
+                if k.startswith(prefix)}
+        needed = held | {'lifter'}
+        if bool(state_dict.get(prefix + 'distilling', False)):
+            needed.add('student')
+        missing = sorted(k for k in own if k[len(prefix):].split('.')[0]
+                         in needed and k not in state_dict)
+        if missing:
+            raise ValueError(
+                f'the checkpoint lacks {len(missing)} weights this TIPSyGAN '
+                f'needs ({", ".join(missing[:4])}'
+                f'{", ..." if len(missing) > 4 else ""}): it was written for '
+                'another config or network size, or is damaged')
 
     # ----------------------------------------------------------- training
     def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:

@@ -2,15 +2,22 @@
 
     python demo/image_to_3d.py POSE2D_CONFIG POSE2D_CHECKPOINT --input PATH \
         [--det-config DET_CONFIG --det-checkpoint DET_CHECKPOINT] \
-        [--out-dir outputs/demo] [--device cuda]
+        [--out-dir outputs/demo] [--device cuda] [--no-pictures] \
+        [--max-people-3d 10]
 
 PATH is an image, a video or a folder of them. Without a detector the whole
 image is the (one) person's box. Writes per image NAME.png + NAME.json, per
 video NAME.mp4 + NAME.json, into --out-dir (JSON schema, low-confidence
 policy and bad-input behaviour: projects/tipsy_gan/README.md, "Demo: images
 and video to 3D"). POSE2D_CHECKPOINT 'none' runs the 2D model at its initial
-weights (tests only). Exit status: 0 all inputs done, 1 some skipped (each
-reported), 2 nothing could run.
+weights (tests only). --no-pictures writes the JSON only; a video shows a
+progress bar on stderr; at most --max-people-3d people are drawn in 3D per
+picture (a message counts the others; the JSON has everyone).
+
+Exit status: 0 every input done; 3 finished, but some inputs were skipped or
+some people had NaN or infinite keypoints (each reported); 2 nothing could run
+(a usage error, no usable input, an unusable model); 1 an unexpected error
+(Python's traceback).
 """
 import argparse
 import sys
@@ -19,13 +26,14 @@ import torch
 from mmengine.config import DictAction
 
 from tipsy_gan.apis.chain import ImageTo3D
-from tipsy_gan.apis.demo_args import (add_lifting_args, fail, finish,
-                                      lifting_options)
+from tipsy_gan.apis.demo_args import (EXIT_STATUS_HELP, add_lifting_args,
+                                      fail, finish, lifting_options)
 from tipsy_gan.apis.demo_io import InputError, run_image_to_3d
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     epilog=EXIT_STATUS_HELP)
     parser.add_argument('pose2d_config', help='MMPose top-down 2D config')
     parser.add_argument('pose2d_checkpoint',
                         help="its checkpoint ('none': initial weights)")
@@ -68,8 +76,15 @@ def main(argv=None) -> int:
             det_cat_id=args.det_cat_id, bbox_thr=args.bbox_thr,
             nms_thr=args.nms_thr, device=args.device,
             cfg_options_2d=args.pose2d_cfg_options, **lifting_options(args))
-        summary = run_image_to_3d(chain, args.input, args.out_dir)
-    except (InputError, FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError) as error:
+        # no checkpoint, not a top-down 2D model or a TIPSy lifter, a 2D
+        # layout that cannot be converted: nothing can run (exit 2); any
+        # other error is a bug (Python's traceback, exit 1)
+        return fail(str(error))
+    try:
+        summary = run_image_to_3d(chain, args.input, args.out_dir,
+                                  write_pictures=not args.no_pictures)
+    except InputError as error:  # no input: each bad one is skipped inside
         return fail(str(error))
     return finish(summary, 'image to 3D')
 

@@ -1,22 +1,30 @@
 """Lift 2D keypoints that MMPose already saved to 3D with TIPSy (no 2D model).
 
     python demo/lift_2d_json.py KEYPOINTS.json [MORE.json | FOLDER ...] \
-        [--layout auto|coco|h36m] [--image-dir DIR] [--out-dir outputs/demo]
+        [--layout auto|coco|h36m] [--image-dir DIR] [--out-dir outputs/demo] \
+        [--no-pictures] [--max-people-3d 10]
 
 Reads MMPose's prediction JSON (what MMPoseInferencer writes with
 pred_out_dir: per image a list of {keypoints, keypoint_scores, bbox, ...};
 per video a list of {frame_id, instances}) or a COCO-style annotation file
 (such as the Human3.6M fixture's h36m_coco.json). Writes a picture per frame
-(drawn on the frame's image when --image-dir has it, else on a blank canvas)
-and NAME.json per input into --out-dir.
+(drawn on the frame's image when --image-dir has it, else on a blank canvas
+that holds the keypoints drawn, at most 4096 pixels a side; --no-pictures:
+none) and NAME.json per input into --out-dir. A file of several frames shows
+a progress bar on stderr. A frame with nobody is written as such; a person
+with a NaN or infinite keypoint is reported, and not lifted if a lifted joint
+is made from it.
 
     python demo/lift_2d_json.py --coco-to-predictions h36m_coco.json \
         --out-dir D
 
 instead writes one MMPose prediction JSON per image of the annotation file
 into D (the fixture's ground-truth 2D in MMPose's output format).
-Exit status: 0 all inputs done, 1 some skipped (each reported), 2 nothing
-could run.
+
+Exit status: 0 every input done; 3 finished, but some inputs were skipped or
+some people had NaN or infinite keypoints (each reported); 2 nothing could run
+(a usage error, no usable input, an unusable lifter); 1 an unexpected error
+(Python's traceback).
 """
 import argparse
 import sys
@@ -24,8 +32,8 @@ import sys
 import torch
 
 from tipsy_gan.apis.chain import PoseLifting, coco_metainfo
-from tipsy_gan.apis.demo_args import (add_lifting_args, fail, finish,
-                                      lifting_options)
+from tipsy_gan.apis.demo_args import (EXIT_STATUS_HELP, add_lifting_args,
+                                      fail, finish, lifting_options)
 from tipsy_gan.apis.demo_io import InputError
 from tipsy_gan.apis.keypoint_conversion import COCO
 from tipsy_gan.apis.keypoints_json import (LAYOUTS,
@@ -35,7 +43,8 @@ from tipsy_gan.apis.lifting import load_lifter
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     epilog=EXIT_STATUS_HELP)
     parser.add_argument('inputs', nargs='+',
                         help='keypoint JSON files or folders of them')
     parser.add_argument('--layout', choices=LAYOUTS, default='auto',
@@ -55,6 +64,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(1)  # a few small poses: threads only add overhead
+    # only these errors mean "nothing could run" (exit 2); any other is a
+    # bug, and Python's traceback and exit 1 say so
     try:
         if args.coco_to_predictions:
             for source in args.inputs:
@@ -62,22 +73,25 @@ def main(argv=None) -> int:
                                                             args.out_dir):
                     print(f'wrote {path}')
             return 0
+        # FileNotFoundError: no checkpoint; ValueError: not a TIPSy config
         lifter = load_lifter(args.lifter_config, args.lifter_checkpoint,
                              args.device)
-        liftings = {}
-
-        def lifting_for(layout):
-            if layout not in liftings:
-                meta_2d = coco_metainfo() if layout == COCO else \
-                    lifter.dataset_meta
-                liftings[layout] = PoseLifting(lifter, layout, meta_2d,
-                                               **lifting_options(args))
-            return liftings[layout]
-
-        summary = run_lift_2d_json(lifting_for, args.inputs, args.out_dir,
-                                   args.layout, args.image_dir)
     except (InputError, FileNotFoundError, ValueError) as error:
         return fail(str(error))
+    liftings = {}
+
+    def lifting_for(layout):
+        if layout not in liftings:
+            meta_2d = coco_metainfo() if layout == COCO else \
+                lifter.dataset_meta
+            liftings[layout] = PoseLifting(lifter, layout, meta_2d,
+                                           **lifting_options(args))
+        return liftings[layout]
+
+    # each bad input is reported and skipped inside
+    summary = run_lift_2d_json(lifting_for, args.inputs, args.out_dir,
+                               args.layout, args.image_dir,
+                               write_pictures=not args.no_pictures)
     return finish(summary, 'lifting only')
 
 

@@ -35,14 +35,26 @@ from mmpose.structures import PoseDataSample
 
 from ..core.skeleton import BONES, H36M_JOINT_NAMES
 from ..paths import DEFAULT_LIFTER_CONFIG, PUBLISHED_STUDENT
+from ..utils.checkpoint_compat import require_all_weights
 from .keypoint_conversion import (LAYOUT_NAMES, keypoint_layout,
                                   lifting_mask, skip_reason, to_h36m)
 from .lifting import lift_h36m, load_lifter, to_display_frame
 
+# 2D keypoints farther off than this (pixels) are not drawn (OpenCV draws at
+# int32 coordinates)
+MAX_DRAWN_COORDINATE = 1e6
 COORDINATES_3D = (
     'root-relative camera axes: x right, y down, z away from the camera; '
     'the pelvis (joint 0) at the origin; in the pixel units of the '
     "person's 2D pose (TIPSy has no metric scale)")
+
+
+def listed(array):
+    """Rounded numbers as JSON lists; NaN and infinities (not JSON) as None."""
+    if array is None:
+        return None
+    array = np.asarray(array, dtype=float).round(4)
+    return np.where(np.isfinite(array), array, None).tolist()
 
 
 @dataclass
@@ -56,14 +68,12 @@ class Person:
     keypoint_scores_2d_h36m: np.ndarray  # (17,)
     keypoints_3d: Optional[np.ndarray]  # (17, 3), None when skipped
     skipped: Optional[str] = None  # why it was not lifted
+    # names of 2D keypoints that are NaN or infinite: not drawn, null in JSON
+    non_finite_keypoints: List[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        def listed(array):
-            return None if array is None else np.asarray(
-                array, dtype=float).round(4).tolist()
-
         return dict(
-            bbox=listed(self.bbox), bbox_score=self.bbox_score,
+            bbox=listed(self.bbox), bbox_score=listed(self.bbox_score),
             keypoints_2d=listed(self.keypoints_2d),
             keypoint_scores_2d=listed(self.keypoint_scores_2d),
             keypoints_2d_h36m=listed(self.keypoints_2d_h36m),
@@ -82,6 +92,7 @@ class FrameResult:
     drawn_2d: Optional[PoseDataSample] = None
     drawn_3d: Optional[PoseDataSample] = None
     seconds_models: float = 0.0  # 2D + conversion + lifting
+    left_out_3d: int = 0  # people not drawn in 3D (--max-people-3d)
 
     def to_json(self, picture_name: Optional[str]) -> dict:
         return dict(frame_index=self.index, image_size=self.image_size,
@@ -102,6 +113,8 @@ class PoseLifting:
             ``keypoint_conversion``).
         kpt_thr: 2D keypoints scoring below it are not drawn (MMPose's).
         num_instances: 3D panels per picture (-1: one per person).
+        max_people_3d: at most this many 3D panels per picture (None: no
+            cap); the frame counts the people left out.
     """
     lifter: torch.nn.Module
     layout: str
@@ -109,6 +122,7 @@ class PoseLifting:
     min_keypoint_score: Optional[float] = 0.3
     kpt_thr: float = 0.3
     num_instances: int = -1
+    max_people_3d: Optional[int] = 10
     radius: int = 3
     thickness: int = 1
     draw_bbox: bool = False
@@ -158,10 +172,18 @@ class PoseLifting:
         keypoints_h36m, scores_h36m, liftable, lifted = (
             t.cpu().numpy()
             for t in (keypoints_h36m, scores_h36m, liftable, lifted))
+        names = LAYOUT_NAMES[self.layout]
         people = []
         for i in range(len(keypoints_h36m)):
-            skipped = None if liftable[i] else skip_reason(
-                keypoints_h36m[i], scores_h36m[i], self.min_keypoint_score)
+            non_finite = [names[k] for k in np.flatnonzero(
+                ~np.isfinite(keypoints[i]).all(-1))]
+            skipped = None
+            if not liftable[i]:
+                skipped = skip_reason(keypoints_h36m[i], scores_h36m[i],
+                                      self.min_keypoint_score)
+                if not np.isfinite(keypoints_h36m[i]).all():
+                    skipped = ('non-finite 2D keypoints: '
+                               f'{", ".join(non_finite)}')
             people.append(Person(
                 bbox=np.asarray(bboxes[i], float)[:4].tolist(),
                 bbox_score=None if bbox_scores is None else float(
@@ -170,21 +192,28 @@ class PoseLifting:
                 keypoints_2d_h36m=keypoints_h36m[i],
                 keypoint_scores_2d_h36m=scores_h36m[i],
                 keypoints_3d=lifted[i] if liftable[i] else None,
-                skipped=skipped))
+                skipped=skipped, non_finite_keypoints=non_finite))
         return people
 
     def draw(self, frame: FrameResult, image_rgb: np.ndarray) -> FrameResult:
         """Draw the frame's people: 2D on the image, then each one's 3D in a
-        camera view and a side view."""
+        camera view and a side view (at most ``max_people_3d`` of them).
+
+        A keypoint that is not finite, or too far off to draw, is not drawn
+        (MMPose's drawing turns coordinates to int first)."""
         num_keypoints = len(LAYOUT_NAMES[self.layout])
         people = frame.people
+        keypoints_2d = np.array([p.keypoints_2d for p in people],
+                                np.float32).reshape(-1, num_keypoints, 2)
+        drawable = (np.abs(keypoints_2d) < MAX_DRAWN_COORDINATE).all(-1)
         drawn_2d = PoseDataSample(pred_instances=InstanceData(
-            keypoints=np.array([p.keypoints_2d for p in people],
-                               np.float32).reshape(-1, num_keypoints, 2),
+            keypoints=np.where(drawable[..., None], keypoints_2d, -1.0),
+            keypoints_visible=drawable.astype(np.float32),
             keypoint_scores=np.array([p.keypoint_scores_2d for p in people],
                                      np.float32).reshape(-1, num_keypoints),
-            bboxes=np.array([p.bbox for p in people],
-                            np.float32).reshape(-1, 4)))
+            bboxes=np.nan_to_num(np.clip(
+                np.array([p.bbox for p in people], np.float32).reshape(-1, 4),
+                -MAX_DRAWN_COORDINATE, MAX_DRAWN_COORDINATE))))
         nan_pose = np.full((len(H36M_JOINT_NAMES), 3), np.nan)
         keypoints_3d = np.array(
             [nan_pose if p.keypoints_3d is None else p.keypoints_3d
@@ -192,12 +221,17 @@ class PoseLifting:
         drawn_3d = PoseDataSample(pred_instances=InstanceData(
             keypoints=to_display_frame(keypoints_3d),
             keypoint_scores=np.ones(keypoints_3d.shape[:2], np.float32)))
+        panels = len(people) if self.num_instances < 0 else \
+            self.num_instances
+        if self.max_people_3d is not None:
+            panels = min(panels, self.max_people_3d)
+        frame.left_out_3d = max(len(people) - panels, 0)
         frame.picture = self.visualizer.add_datasample(
             'frame', image_rgb, data_sample=drawn_3d,
             det_data_sample=drawn_2d, draw_gt=False,
             draw_bbox=self.draw_bbox, dataset_2d=self.layout,
             dataset_3d='h36m', kpt_thr=self.kpt_thr,
-            num_instances=self.num_instances, show=False)
+            num_instances=max(panels, 1), show=False)
         frame.drawn_2d, frame.drawn_3d = drawn_2d, drawn_3d
         return frame
 
@@ -250,6 +284,8 @@ class ImageTo3D:
         if not isinstance(self.pose2d, TopdownPoseEstimator):
             raise ValueError(f'{pose2d_config} is not a top-down MMPose '
                              'model (TopdownPoseEstimator)')
+        require_all_weights(self.pose2d, pose2d_checkpoint,
+                            f'the 2D model of {pose2d_config}')
         layout = keypoint_layout(self.pose2d.dataset_meta)
         self.detector = None
         if det_config is not None:
@@ -257,6 +293,8 @@ class ImageTo3D:
             from mmpose.utils import adapt_mmdet_pipeline
             self.detector = init_detector(str(det_config), det_checkpoint,
                                           device=device)
+            require_all_weights(self.detector, det_checkpoint,
+                                f'the detector of {det_config}')
             self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
         self.det_cat_id, self.bbox_thr, self.nms_thr = (det_cat_id, bbox_thr,
                                                         nms_thr)
@@ -277,8 +315,10 @@ class ImageTo3D:
                       & (found.scores > self.bbox_thr)]
         return boxes[nms(boxes, self.nms_thr)]
 
-    def process(self, image_bgr: np.ndarray, index: int = 0) -> FrameResult:
-        """2D, conversion, policy, lifting and picture for one BGR image."""
+    def process(self, image_bgr: np.ndarray, index: int = 0,
+                draw: bool = True) -> FrameResult:
+        """2D, conversion, policy, lifting and (``draw``) picture for one
+        BGR image."""
         height, width = image_bgr.shape[:2]
         start = time.perf_counter()
         boxes = self.person_boxes(image_bgr)
@@ -300,4 +340,6 @@ class ImageTo3D:
         frame = FrameResult(index=index, image_size=[width, height],
                             people=people, message=message,
                             seconds_models=time.perf_counter() - start)
+        if not draw:
+            return frame
         return self.lifting.draw(frame, image_bgr[..., ::-1].copy())

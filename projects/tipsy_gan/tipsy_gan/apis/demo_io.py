@@ -9,9 +9,11 @@ subfolders, in name order). Per input, into the output folder:
 - a keypoints JSON (``keypoints_json.py``) -> a picture per frame and
   ``NAME.json``.
 
-Every file is written whole or not at all (``tipsy_gan.utils.atomic_write``).
-A bad input (unreadable, corrupt, no frames) is reported and skipped: the run
-goes on with the next one.
+Without pictures (``write_pictures=False``, ``--no-pictures``) only the JSON
+is written. Every file is written whole or not at all
+(``tipsy_gan.utils.atomic_write``). A bad input (unreadable, corrupt, no
+frames) is reported and skipped: the run goes on with the next one; so is a
+person that cannot be lifted, or a keypoint that is not finite.
 """
 import contextlib
 import json
@@ -57,12 +59,18 @@ class RunSummary:
     outputs: List[Output] = field(default_factory=list)
     failures: List[Tuple[str, str]] = field(default_factory=list)
     frames: int = 0
+    # people with a NaN or infinite keypoint (bad data; a person left out by
+    # the low-confidence policy is reported, but is not bad data)
+    people_skipped: int = 0
     seconds_models: float = 0.0
     seconds_total: float = 0.0
 
     def add(self, output: Output) -> None:
         self.outputs.append(output)
         self.frames += len(output.frames)
+        self.people_skipped += sum(
+            bool(p.non_finite_keypoints)
+            for f in output.frames for p in f.people)
         self.seconds_models += sum(f.seconds_models for f in output.frames)
 
     def skip(self, path, error: InputError) -> None:
@@ -144,11 +152,25 @@ def video_frames(path: Path) -> Tuple[Iterator[np.ndarray], float, int]:
     return frames(), fps, count
 
 
+@contextlib.contextmanager
+def progress(count: int):
+    """mmengine's progress bar on stderr over ``count`` frames (none for
+    fewer than two); yields the function to call after each frame."""
+    if count < 2:
+        yield lambda: None
+        return
+    bar = ProgressBar(count, file=sys.stderr)
+    try:
+        yield bar.update
+    finally:
+        bar.file.write('\n')
+
+
 # --------------------------------------------------------------- outputs
 def write_json(path: Path, document: dict) -> None:
     with atomic_output_path(path) as tmp:
         with open(tmp, 'w') as file:
-            json.dump(document, file, indent=1)
+            json.dump(document, file, indent=1, allow_nan=False)
 
 
 def write_picture(path: Path, picture_rgb: np.ndarray) -> None:
@@ -224,65 +246,88 @@ def report_frames(source, frames: List[FrameResult], video: bool):
             if person.skipped:
                 report(f'{where}: person {number} not lifted: '
                        f'{person.skipped}')
+            elif person.non_finite_keypoints:
+                report(f'{where}: person {number}: non-finite 2D keypoints '
+                       'skipped (not drawn, null in the JSON): '
+                       f'{", ".join(person.non_finite_keypoints)}')
+
+
+def report_left_out(source, frames: List[FrameResult],
+                    lifting: PoseLifting) -> None:
+    """One line for the people of ``frames`` not drawn in 3D."""
+    left_out = [f.left_out_3d for f in frames if f.left_out_3d]
+    if left_out:
+        report(f'{source}: {sum(left_out)} person(s) in {len(left_out)} '
+               f'frame(s) not drawn in 3D (at most --max-people-3d '
+               f'{lifting.max_people_3d} a picture; --num-instances '
+               f'{lifting.num_instances}); the JSON has everyone')
 
 
 # ---------------------------------------------------- images and videos
 def process_image(chain: ImageTo3D, path: Path, out_dir: Path,
-                  keep_pictures: bool) -> Output:
-    frame = chain.process(read_image(path))
+                  keep_pictures: bool, write_pictures: bool = True) -> Output:
+    frame = chain.process(read_image(path), draw=write_pictures)
     report_frames(path, [frame], video=False)
-    picture_path = out_dir / f'{path.stem}.png'
-    write_picture(picture_path, frame.picture)
+    report_left_out(path, [frame], chain.lifting)
+    pictures = []
+    if write_pictures:
+        pictures.append(out_dir / f'{path.stem}.png')
+        write_picture(pictures[0], frame.picture)
     json_path = out_dir / f'{path.stem}.json'
-    write_json(json_path, json_document(path, 'image', chain.lifting,
-                                        [frame], [picture_path.name]))
+    write_json(json_path, json_document(
+        path, 'image', chain.lifting, [frame],
+        [pictures[0].name if pictures else None]))
     if not keep_pictures:
         frame.picture = None
-    return Output(str(path), json_path, [picture_path], [frame])
+    return Output(str(path), json_path, pictures, [frame])
 
 
 def process_video(chain: ImageTo3D, path: Path, out_dir: Path,
-                  keep_pictures: bool) -> Output:
+                  keep_pictures: bool, write_pictures: bool = True) -> Output:
     frames_in, fps, count = video_frames(path)
     picture_path = out_dir / f'{path.stem}.mp4'
     json_path = out_dir / f'{path.stem}.json'
     frames: List[FrameResult] = []
-    progress = ProgressBar(count, file=sys.stderr) if count else None
     lifting = chain.lifting
     num_instances = lifting.num_instances
     try:
-        with VideoOut(picture_path, fps).open() as video:
+        with (VideoOut(picture_path, fps).open() if write_pictures else
+              contextlib.nullcontext()) as video, progress(count) as step:
             for index, image in enumerate(frames_in):
-                frame = chain.process(image, index)
+                frame = chain.process(image, index, draw=write_pictures)
                 if index == 0 and lifting.num_instances < 0:
                     # one panel count for the whole video, so one frame size
                     # (MMPose's rule: the first frame's number of people)
                     lifting.num_instances = max(len(frame.people), 1)
-                video.write(frame.picture)
+                if video:
+                    video.write(frame.picture)
                 report_frames(path, [frame], video=True)
                 if not keep_pictures:
                     frame.picture = None
                 frames.append(frame)
-                if progress:
-                    progress.update()
+                step()
+            if not frames:
+                raise InputError('no frame')
     except InputError:
         raise InputError(f'cannot decode any frame of video {path}') from None
     finally:
         lifting.num_instances = num_instances
-        if progress:
-            progress.file.write('\n')
+    report_left_out(path, frames, lifting)
     if count and len(frames) < count:
         report(f'{path}: decoding stopped after {len(frames)} of {count} '
                'frames (corrupt from there?)')
+    picture = picture_path.name if write_pictures else None
     write_json(json_path, json_document(path, 'video', lifting, frames,
-                                        [picture_path.name] * len(frames),
-                                        fps=fps))
-    return Output(str(path), json_path, [picture_path], frames)
+                                        [picture] * len(frames), fps=fps))
+    return Output(str(path), json_path,
+                  [picture_path] if write_pictures else [], frames)
 
 
 def run_image_to_3d(chain: ImageTo3D, inputs, out_dir,
-                    keep_pictures: bool = False) -> RunSummary:
-    """Every image and video of ``inputs`` through ``chain`` into ``out_dir``.
+                    keep_pictures: bool = False,
+                    write_pictures: bool = True) -> RunSummary:
+    """Every image and video of ``inputs`` through ``chain`` into ``out_dir``
+    (``write_pictures=False``: the JSON only).
 
     Raises:
         InputError: ``inputs`` does not exist, or is a folder without images
@@ -294,6 +339,6 @@ def run_image_to_3d(chain: ImageTo3D, inputs, out_dir,
     summary.process_each(
         list_inputs(inputs),
         lambda path: (process_video if is_video(path) else process_image)(
-            chain, path, out_dir, keep_pictures))
+            chain, path, out_dir, keep_pictures, write_pictures))
     summary.seconds_total = time.perf_counter() - start
     return summary

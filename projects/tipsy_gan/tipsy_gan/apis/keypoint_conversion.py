@@ -11,7 +11,8 @@ The conversion is MMPose's own (``convert_keypoint_definition`` in
 Here it is one (17, 17) weight matrix, so it runs in torch on the
 keypoints' device, and it carries scores: a derived joint's score is the
 minimum of its sources' scores (it is no more certain than its least certain
-source), where MMPose converts coordinates only.
+source), where MMPose converts coordinates only. A non-finite (NaN, inf)
+keypoint makes NaN only the joints derived from it (the ears make none).
 
 Low-confidence policy (:func:`lifting_mask`): a person is lifted only if all
 17 converted joints score at least ``min_keypoint_score``; otherwise it is
@@ -117,7 +118,14 @@ def to_h36m(keypoints: torch.Tensor, scores: torch.Tensor,
     if layout == H36M:
         return keypoints, scores
     weights = COCO_TO_H36M_WEIGHTS.to(keypoints)
-    converted = torch.einsum('hc,ncd->nhd', weights, keypoints)
+    # a non-finite keypoint makes NaN only the joints made from it (0 * NaN
+    # is NaN: it must not reach the other joints through a zero weight)
+    finite = torch.isfinite(keypoints).all(-1)
+    converted = torch.einsum('hc,ncd->nhd', weights,
+                             torch.where(finite[..., None], keypoints, 0.0))
+    spoilt = torch.einsum('hc,nc->nh', (weights > 0).to(weights),
+                          (~finite).to(weights)) > 0
+    converted = converted.masked_fill(spoilt[..., None], float('nan'))
     # min over each joint's sources: non-sources count as +inf
     source_scores = torch.where(weights > 0, scores[:, None, :].to(weights),
                                 torch.full_like(weights, float('inf')))

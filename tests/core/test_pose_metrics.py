@@ -257,3 +257,40 @@ def test_reflection_allowed_procrustes_is_procrustes_when_no_mirror_fits_better(
     np.testing.assert_allclose(
         align_procrustes(pred, gt, allow_reflection=True),
         align_procrustes(pred, gt), atol=1e-9)
+
+
+# ------------------------------------------------------ oracle-sign error
+def test_oracle_sign_undoes_a_flipped_part_and_nothing_else():
+    """A pose whose legs alone are flipped in depth about the root scores
+    zero oracle-sign error but a real PA-MPJPE; a shape error stays."""
+    from tipsy_gan.core.pose_metrics import (TIPSY_PARTS, flip_part_depths,
+                                             pa_mpjpe_oracle_sign)
+    gt = root_relative(_random_poses(n=6, seed=3))
+    legs_flipped = flip_part_depths(gt, TIPSY_PARTS, [True, False])
+    assert pa_mpjpe(legs_flipped, gt) > 10.0
+    assert pa_mpjpe_oracle_sign(legs_flipped, gt) < 1e-6
+    # every combination, the whole-pose mirror included
+    for flips in ([False, True], [True, True]):
+        assert pa_mpjpe_oracle_sign(
+            flip_part_depths(gt, TIPSY_PARTS, flips), gt) < 1e-6
+    # a shape error is left: never above PA-MPJPE, and above zero
+    noisy = gt + np.random.default_rng(4).normal(scale=20.0, size=gt.shape)
+    assert 0.0 < pa_mpjpe_oracle_sign(noisy, gt) <= pa_mpjpe(noisy, gt)
+    # flipping twice is the identity
+    np.testing.assert_allclose(
+        flip_part_depths(legs_flipped, TIPSY_PARTS, [True, False]), gt,
+        atol=1e-9)
+
+
+def test_oracle_sign_metric_is_reported_by_the_mmpose_metric():
+    from tipsy_gan.core.pose_metrics import TIPSY_PARTS, flip_part_depths
+    from tipsy_gan.evaluation.metrics import TIPSyPoseErrorMetric
+    gt = root_relative(_random_poses(n=4, seed=5))
+    pred = flip_part_depths(gt, TIPSY_PARTS, [False, True])
+    metric = TIPSyPoseErrorMetric(modes=('pa-mpjpe', 'pa-mpjpe-oracle-sign'),
+                                  per_action=False, unit_to_mm=1.0)
+    results = metric.results_from_arrays(pred, gt, np.ones((4, 17), bool),
+                                         ['S9_Walking_1.1_000001.jpg'] * 4)
+    values = metric.compute_metrics(results)
+    assert values['PA-MPJPE'] > 10.0
+    assert values['PA-MPJPE-oracle-sign'] < 1e-6

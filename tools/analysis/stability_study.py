@@ -226,6 +226,19 @@ def load_study(work_dir, kinds, seeds):
     return curves
 
 
+_NO_STAT = dict(mean=None, std=None, n=0)
+
+
+def _finite(value):
+    """A CSV cell as a float, None where empty (older studies lack the
+    oracle-sign column)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def mean_std(values):
     values = [v for v in values if v is not None and math.isfinite(v)]
     if not values:
@@ -313,6 +326,8 @@ def summarise(args, curves, zero_depth):
                 rule=rows[pick]['PA-MPJPE'], rule_epoch=rows[pick]['epoch'],
                 rule_reflection=rows[pick]['PA-MPJPE-reflection'],
                 rule_mirrored=rows[pick]['Mirrored'],
+                rule_oracle_sign=_finite(
+                    rows[pick].get('PA-MPJPE-oracle-sign')),
                 oracle=errors[best], oracle_epoch=rows[best]['epoch'])
         summary['kinds'][kind] = dict(
             range=[low, high], fixed_epoch=fixed, seeds=per_seed,
@@ -320,7 +335,7 @@ def summarise(args, curves, zero_depth):
                for key in ('last', 'fixed', 'range_mean', 'averaged',
                            'averaged_reflection', 'averaged_mirrored',
                            'rule', 'rule_reflection', 'rule_mirrored',
-                           'oracle')})
+                           'rule_oracle_sign', 'oracle')})
     kinds = summary['kinds']
     if 'solo' in kinds and 'parts' in kinds:
         for key in ('averaged', 'rule', 'range_mean'):
@@ -341,10 +356,13 @@ def summary_markdown(summary):
     lines = [
         f"Study of `{summary['config']}`; PA-MPJPE (mm) on the validation "
         'subject, mean ± std (n seeds). "oracle" reads S8\'s 3D to pick '
-        'each run\'s best point: a bound, not a result.', '',
+        'each run\'s best point, and the oracle-sign error sets each '
+        'part\'s depth sign from it (sign apart from shape): both describe '
+        'runs, never choose.', '',
         '| kind | last | fixed epoch | range mean | weight average over the '
         'range | its PA-MPJPE-reflection | its mirrored % | stopping rule '
-        f"`{summary['rule']}` | oracle best |", '|---|---|---|---|---|---|---|---|---|']
+        f"`{summary['rule']}` | its oracle-sign error | oracle best |",
+        '|---|---|---|---|---|---|---|---|---|---|']
     for kind, k in summary['kinds'].items():
         lines.append(
             f"| {KIND_LABELS[kind]} | {fmt(k['last'])} | {fmt(k['fixed'])} "
@@ -352,6 +370,7 @@ def summary_markdown(summary):
             f"(epochs {k['range'][0]:g}–{k['range'][1]:g}) | "
             f"{fmt(k['averaged'])} | {fmt(k['averaged_reflection'])} | "
             f"{fmt(k['averaged_mirrored'])} | {fmt(k['rule'])} | "
+            f"{fmt(k.get('rule_oracle_sign', _NO_STAT))} | "
             f"{fmt(k['oracle'])} |")
     lines.append('')
     if summary.get('zero_depth') is not None:

@@ -51,7 +51,8 @@ from ..core.training_signals import heldout_signals
 from ..utils.atomic_write import atomic_output_path
 from .hooks import unwrapped_model
 
-CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'N-MPJPE', 'Mirrored')
+CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'PA-MPJPE-oracle-sign',
+                 'N-MPJPE', 'Mirrored')
 CURVE_FILE = 'curve.csv'
 PICKED_FILE = 'picked_lifter.pth'
 # its meta['source']: how readers tell a picked lifter (lifter.* keys only)

@@ -183,6 +183,13 @@ class TIPSyPoseErrorMetric(_RootRelativePoseMetric):
     authors' code align: a depth-mirrored pose is not an error there. It is
     reported beside protocol II, never instead of it.
 
+    ``'pa-mpjpe-oracle-sign'`` (key ``'PA-MPJPE-oracle-sign'``): PA-MPJPE
+    with the legs' and the torso's depth signs each set to whichever of the
+    4 combinations fits the ground truth best, per pose
+    (``pose_metrics.oracle_sign_joint_errors``): the error of shape alone,
+    to tell sign errors from shape errors. A research oracle: it describes
+    runs and never chooses anything.
+
     Output keys, per mode in ``modes``: ``'MPJPE'``, ``'N-MPJPE'``,
     ``'PA-MPJPE'``, ``'PA-MPJPE-reflection'``, and ``'<KEY>_<Action>'``
     (e.g. ``'PA-MPJPE_Directions'``) for every action seen, the action
@@ -190,15 +197,18 @@ class TIPSyPoseErrorMetric(_RootRelativePoseMetric):
 
     Args:
         modes (Sequence[str]): any of 'mpjpe', 'n-mpjpe', 'pa-mpjpe',
-            'pa-mpjpe-reflection'. Default: the first three.
+            'pa-mpjpe-reflection', 'pa-mpjpe-oracle-sign'. Default: the
+            first three.
         per_action (bool): also report per-action errors. Default True.
         **kwargs: see :class:`_RootRelativePoseMetric`.
     """
 
     ALIGNMENT = {'mpjpe': 'none', 'n-mpjpe': 'scale', 'pa-mpjpe': 'procrustes',
-                 'pa-mpjpe-reflection': 'procrustes_reflection'}
+                 'pa-mpjpe-reflection': 'procrustes_reflection',
+                 'pa-mpjpe-oracle-sign': 'procrustes'}
     KEY = {'mpjpe': 'MPJPE', 'n-mpjpe': 'N-MPJPE', 'pa-mpjpe': 'PA-MPJPE',
-           'pa-mpjpe-reflection': 'PA-MPJPE-reflection'}
+           'pa-mpjpe-reflection': 'PA-MPJPE-reflection',
+           'pa-mpjpe-oracle-sign': 'PA-MPJPE-oracle-sign'}
 
     def __init__(self,
                  modes: Sequence[str] = ('mpjpe', 'n-mpjpe', 'pa-mpjpe'),
@@ -226,7 +236,10 @@ class TIPSyPoseErrorMetric(_RootRelativePoseMetric):
             name = self.KEY[mode]
             alignment = self.ALIGNMENT[mode]
             logger.info(f'Evaluating {name}...')
-            errors = pose_metrics.joint_errors(pred, gt, mask, alignment)
+            if mode == 'pa-mpjpe-oracle-sign':
+                errors = pose_metrics.oracle_sign_joint_errors(pred, gt, mask)
+            else:
+                errors = pose_metrics.joint_errors(pred, gt, mask, alignment)
             metrics[name] = float(errors[mask].mean())
             if not self.per_action:
                 continue

@@ -276,3 +276,34 @@ def test_the_committed_tables_are_what_the_tool_writes(tmp_path):
     table = readme[readme.index(SUMMARY):readme.index(SUMMARY_END)]
     assert '| TIPSy (distilled student) | [tipsy_h36m_cpu.py]' in table
     assert 'BEGIN results_tables.py: table' not in readme  # long ones: docs
+
+
+def test_rows_without_a_metrics_file_are_read_back_from_the_metafile(
+        tmp_path):
+    """Metrics files are git-ignored outputs: on another machine the rows
+    written before come back from the committed metafile (rounded to 0.1),
+    a new row from its file, and a row in neither keeps its block."""
+    rows = [row('a', 0), row('b', 1)]
+    first = run(tmp_path, rows, {'a': metrics(80.04, 2.0),
+                                 'b': metrics(90.0, 4.0)},
+                spec=dict(readme_summary=['solo']))
+    assert first.returncode == 0, first.stderr
+    (tmp_path / 'out' / 'a.json').unlink()  # another machine
+    new = row('c', 2, group='new', table='New')
+    inspection = dict(row('d', 0, group='old', table='Old'), metafile=False)
+    docs = tmp_path / 'results.md'
+    kept = ('<!-- BEGIN results_tables.py: table Old -->\nold body\n'
+            '<!-- END results_tables.py: table Old -->')
+    docs.write_text(f'{block("table New")}\n\n{kept}\n')
+    second = run(tmp_path, rows + [new, inspection],
+                 {'c': metrics(70.0, 1.0)}, '--update', docs,
+                 spec=dict(readme_summary=['solo', 'new']))
+    assert second.returncode == 0, second.stderr
+    assert "read back from the metafile" in second.stderr and ': a' in \
+        second.stderr
+    meta = yaml.safe_load((tmp_path / 'metafile.yml').read_text())
+    assert [m['Name'] for m in meta['Models']] == ['a', 'b', 'c']
+    assert meta['Models'][0]['Results'][0]['Metrics']['PA-MPJPE'] == 80.0
+    text = docs.read_text()
+    assert '| solo generator | 2 |' in text and '70.0' in text
+    assert 'old body' in text  # row 'd' is in neither: its block is kept

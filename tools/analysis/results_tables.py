@@ -23,6 +23,11 @@ and leaves the rest alone. BLOCK is ``summary`` (one line per method of
 ``table NAME`` (the rows file's table NAME in full: its methods' mean ± std,
 every row with its commands, and PA-MPJPE per action). Links in a block are
 relative to its file. Without ``--update`` every block is printed.
+
+A row whose metrics file is not on this machine (they are git-ignored
+outputs) is read back from the ``--metafile`` this tool wrote before, rounded
+to 0.1 mm as written there, and a note lists those rows; a block with a row
+found in neither is left as it is.
 """
 import argparse
 import json
@@ -84,6 +89,42 @@ def load_metrics(row, root=REPO_ROOT):
         raise RowsError(f'{path} has no PA-MPJPE (not a tools/test.py '
                         '--out file?)')
     return metrics
+
+
+def metafile_metrics(path):
+    """{row name: metrics} read back from a metafile this tool wrote, keyed
+    as ``tools/test.py --out`` files (rounded to 0.1 mm, as written)."""
+    if not path or not Path(path).is_file():
+        return {}
+    document = yaml.safe_load(Path(path).read_text()) or {}
+    found = {}
+    for model in document.get('Models', []):
+        values = dict(model['Results'][0]['Metrics'])
+        per_action = values.pop('PA-MPJPE per action', {}) or {}
+        values.update({f'PA-MPJPE_{a}': v for a, v in per_action.items()})
+        found[model['Name']] = values
+    return found
+
+
+def gather_metrics(rows, root, previous):
+    """{row name: metrics} from each row's metrics file or, where that file
+    is not on this machine, from ``previous`` (the committed metafile); rows
+    in neither are left out (their blocks are kept as they are)."""
+    metrics, from_metafile, missing = {}, [], {}
+    for row in rows:
+        try:
+            metrics[row['name']] = load_metrics(row, root)
+        except RowsError as error:
+            if row['name'] not in previous:
+                missing[row['name']] = error
+                continue
+            metrics[row['name']] = previous[row['name']]
+            from_metafile.append(row['name'])
+    if from_metafile:
+        print(f'note: {len(from_metafile)} rows have no metrics file here; '
+              'read back from the metafile (rounded to 0.1 mm): '
+              f'{", ".join(from_metafile)}', file=sys.stderr)
+    return metrics, missing
 
 
 def mean_std(values):
@@ -242,7 +283,12 @@ def update_text(text, spec, rows, metrics, link_dir=None, where='text'):
 
     def fill(match):
         names.append(match['name'])
-        body = block_text(match['name'], spec, rows, metrics, link_dir)
+        try:
+            body = block_text(match['name'], spec, rows, metrics, link_dir)
+        except KeyError as missing:  # a row with no metrics here: keep it
+            print(f'note: {where}: block {match["name"]!r} kept as it is '
+                  f'(no metrics for row {missing})', file=sys.stderr)
+            return match.group(0)
         return f'{match.group(1)}{body}\n{match.group(4)}'
 
     updated = BLOCK.sub(fill, text)
@@ -355,7 +401,15 @@ def main(argv=None):
     updates, placed = {}, set()
     try:
         spec, rows = load_rows(args.rows)
-        metrics = {r['name']: load_metrics(r, root) for r in rows}
+        metrics, missing = gather_metrics(rows, root,
+                                          metafile_metrics(args.metafile))
+        # printing every block, or a metafile (every model row), needs them
+        # all; an --update keeps the blocks it cannot fill
+        needed = [r['name'] for r in rows if not args.update or (
+            args.metafile and r.get('metafile', True))]
+        for name in needed:
+            if name in missing:
+                raise missing[name]
         for target in args.update:
             link_dir = os.path.relpath(Path(target).resolve().parent, root)
             updates[target], names = update_text(

@@ -184,3 +184,39 @@ def test_all_angle_arms_differ_from_the_research_recipe_by_their_options():
     assert model.config.w_ninety == 0.0
     assert any(isinstance(m, torch.nn.LayerNorm)
                for m in model.lifter.modules())
+
+
+LN_RECIPE = ['tipsy_h36m_cpu_ln', 'parts_h36m_cpu_ln', 'solo_h36m_cpu_ln']
+
+
+@pytest.mark.parametrize('name', LN_RECIPE)
+def test_layernorm_recipe_configs_say_how_to_run_them(name):
+    text = (REPO_ROOT / 'configs' / f'{name}.py').read_text()
+    assert text.startswith('# ')
+    assert f'python tools/train.py configs/{name}.py' in text
+
+
+def test_layernorm_recipe_differs_from_the_bone_recipe_by_its_options():
+    """Issue 18's recipe: LayerNorm generators, a BatchNorm student, the
+    sign priors at weight 3, the rest of tipsy_h36m_cpu_bone.py."""
+    ln, bone = load('tipsy_h36m_cpu_ln'), load('tipsy_h36m_cpu_bone')
+    assert ln.model.lifter.norm == 'layer'
+    assert ln.model.student.get('norm', 'batch') == 'batch'
+    weights = {p.type: p.weight for p in ln.model.priors}
+    assert weights == {'KneeBendPrior': 3.0, 'FacingPrior': 3.0,
+                       'BoneProportionPrior': 1.0}
+    for key in ('discriminator', 'projection', 'adversarial', 'student'):
+        assert ln.model[key] == bone.model[key], key
+    assert ln.custom_hooks == bone.custom_hooks
+    assert ln.train_cfg.adversarial_epochs == bone.train_cfg.adversarial_epochs
+    model = build_model('tipsy_h36m_cpu_ln')
+    norms = {type(m).__name__ for m in model.lifter.modules()}
+    assert 'LayerNorm' in norms and 'BatchNorm1d' not in norms
+    assert any(isinstance(m, torch.nn.BatchNorm1d)
+               for m in model.student.modules())
+    # the parts and solo arms change only what they must
+    parts, solo = load('parts_h36m_cpu_ln'), load('solo_h36m_cpu_ln')
+    assert parts.model.student is None and solo.model.student is None
+    assert parts.model.lifter == ln.model.lifter
+    assert solo.model.lifter.type == 'SoloLifter'
+    assert solo.model.lifter.norm == 'layer'

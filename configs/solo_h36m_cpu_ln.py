@@ -1,0 +1,8 @@
+# The solo generator under tipsy_h36m_cpu_ln.py's recipe (LayerNorm, bone
+# prior, sign priors at weight 3, 4 epochs, the stopping rule's pick), no
+# student.
+#   python tools/train.py configs/solo_h36m_cpu_ln.py
+#   python tools/analysis/fast_eval.py configs/solo_h36m_cpu_ln.py work_dirs/solo_h36m_cpu_ln/picked_lifter.pth
+_base_ = ['./parts_h36m_cpu_ln.py']
+
+model = dict(lifter=dict(type='SoloLifter'))

@@ -1,0 +1,16 @@
+# TIPSy at CPU scale, issue 18's recipe (chosen on the validation protocol,
+# projects/tipsy_gan/docs/stability.md): the bone-prior recipe
+# (tipsy_h36m_cpu_bone.py) with LayerNorm in the two generators (the student
+# keeps BatchNorm) and the depth-sign priors (knee bend, facing) at weight 3.
+# 4 adversarial epochs; the teacher the label-free rule's pick
+# (min_bone_spread, a snapshot every quarter epoch); then distillation.
+#   python tools/train.py configs/tipsy_h36m_cpu_ln.py
+#   python tools/analysis/fast_eval.py configs/tipsy_h36m_cpu_ln.py work_dirs/tipsy_h36m_cpu_ln/epoch_N.pth
+#   python tools/export_student.py work_dirs/tipsy_h36m_cpu_ln/epoch_N.pth tipsy_student_cpu_ln.pth
+# (N = 4 + distillation_epochs: the last epoch.)
+_base_ = ['./tipsy_h36m_cpu_bone.py']
+
+model = dict(lifter=dict(norm='layer'),
+             priors=[dict(type='KneeBendPrior', weight=3.0),
+                     dict(type='FacingPrior', weight=3.0),
+                     dict(type='BoneProportionPrior', weight=1.0)])

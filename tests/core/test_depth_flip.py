@@ -1,6 +1,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from tipsy_gan.core import depth_flip
@@ -79,3 +80,45 @@ def test_facing_agreement_detects_one_mirrored_part():
     share = float(depth_flip.facing_agreement_share(torso_mirrored))
     assert share < 0.8
     assert float(depth_flip.shoulder_hip_facing_loss(torso_mirrored)) > 0
+
+
+# ---------------------------------------- priors tested on real poses
+@pytest.fixture(scope='module')
+def real_poses(converted_h36m):
+    """(2000, 16, 3) root-relative S9/S11 poses in camera axes (metres):
+    poses whose depth sign is known."""
+    with np.load(converted_h36m / 'annotation_body3d' / 'fps10' /
+                 'h36m_test.npz') as data:
+        poses = data['S'][::45, :, :3][:2000].astype(np.float64)
+    poses = poses - poses[:, :1]
+    return torch.from_numpy(poses[:, 1:])
+
+
+def test_the_nose_prior_tells_real_poses_from_their_mirror(real_poses):
+    sine = depth_flip.nose_forward_sine(real_poses)
+    assert float((sine > 0).double().mean()) > 0.99
+    flipped = mirrored(real_poses)
+    assert torch.allclose(depth_flip.nose_forward_sine(flipped), -sine)
+    assert float((depth_flip.nose_forward_sine(flipped) < 0).double().mean()
+                 ) > 0.99
+    assert float(depth_flip.nose_forward_loss(flipped)) > 50 * float(
+        depth_flip.nose_forward_loss(real_poses))
+
+
+def test_the_hip_prior_is_a_shape_prior_blind_to_the_flip(real_poses):
+    # the converted data's hips are in line through the root
+    assert float(depth_flip.hip_collinearity_loss(real_poses)) < 1e-6
+    assert float(depth_flip.hip_collinearity_loss(
+        mirrored(real_poses))) < 1e-6
+    bent = real_poses.clone()
+    bent[:, 0, 2] += 0.05  # the right hip 5 cm deeper
+    assert float(depth_flip.hip_collinearity_loss(bent)) > 0.01
+
+
+def test_new_priors_are_registered_pieces():
+    import tipsy_gan.mmpose_modules  # noqa: F401
+    from mmpose.registry import MODELS
+    nose = MODELS.build(dict(type='NoseForwardPrior', weight=1.0))
+    hips = MODELS.build(dict(type='HipCollinearityPrior', weight=10.0))
+    assert nose.joints == (8, 9, 11, 14) and hips.joints == (1, 4)
+    assert hips.weight == 10.0

@@ -6,7 +6,8 @@ import torch
 from tipsy_gan.core import adversarial_step as step
 from tipsy_gan.core import geometry, losses
 from tipsy_gan.core import networks as nw
-from tipsy_gan.core.priors import FacingPrior, KneeBendPrior
+from tipsy_gan.core.priors import (FacingPrior, HipCollinearityPrior,
+                                   KneeBendPrior, NoseForwardPrior)
 
 from conftest import ConstantLifter, OracleLifter, make_toy_poses
 
@@ -151,6 +152,8 @@ def test_adversarial_gradient_is_weighted_per_part(toy_poses):
 @pytest.mark.parametrize('prior, owner, other', [
     (KneeBendPrior, 'legs', 'torso'),
     (FacingPrior, 'torso', 'legs'),
+    (NoseForwardPrior, 'torso', 'legs'),
+    (HipCollinearityPrior, 'legs', 'torso'),
 ])
 def test_priors_reach_only_the_generator_they_belong_to(prior, owner, other):
     torch.manual_seed(0)

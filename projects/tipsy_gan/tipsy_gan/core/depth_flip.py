@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from .skeleton import (LEFT_FOOT, LEFT_HIP, LEFT_KNEE, LEFT_SHOULDER,
-                       NUM_JOINTS, RIGHT_FOOT, RIGHT_HIP, RIGHT_KNEE,
-                       RIGHT_SHOULDER, ROOT, THORAX)
+                       NECK_BASE, NUM_JOINTS, RIGHT_FOOT, RIGHT_HIP,
+                       RIGHT_KNEE, RIGHT_SHOULDER, ROOT, THORAX)
 
 
 def with_root(pose_3d):
@@ -105,3 +105,39 @@ def shoulder_hip_facing_loss(pose_3d):
 def facing_agreement_share(pose_3d):
     """Fraction of poses whose shoulders and hips face the same way."""
     return (shoulder_hip_alignment(pose_3d) > 0).float().mean()
+
+
+def nose_forward_sine(pose_3d, eps=1e-8):
+    """(B,) sine of the angle, in the x–z plane, from the right→left
+    shoulder line to the thorax→nose direction (Kudo et al. 2018's
+    heuristic; in MMPose's Human3.6M order the 'neck_base' joint is the
+    nose).
+
+    The nose is in front of the shoulder line, so it is > 0 for real poses
+    whichever way the body faces (99.8 % of the converted S9/S11 poses), and
+    mirroring the depths negates it.
+    """
+    pose = with_root(pose_3d)
+    nose = pose[..., NECK_BASE, :] - pose[..., THORAX, :]
+    across = pose[..., LEFT_SHOULDER, :] - pose[..., RIGHT_SHOULDER, :]
+    cross = across[..., 2] * nose[..., 0] - across[..., 0] * nose[..., 2]
+    norms = (torch.linalg.vector_norm(nose[..., [0, 2]], dim=-1)
+             * torch.linalg.vector_norm(across[..., [0, 2]], dim=-1))
+    return cross / norms.clamp(min=eps)
+
+
+def nose_forward_loss(pose_3d):
+    """Hinge penalty on a nose behind the shoulder line: mean relu(−sine)
+    (Kudo et al. 2018, weight 1 there). Not in the paper."""
+    return F.relu(-nose_forward_sine(pose_3d)).mean()
+
+
+def hip_collinearity_loss(pose_3d, eps=1e-8):
+    """1 + cos of the angle between root→right hip and root→left hip, mean
+    over the batch: 0 when the hips are in line through the root (the TIPSy
+    authors' later script, ``train_leg_torso_w_angle.py``, weight 10). A
+    shape prior: mirroring the depths leaves it unchanged."""
+    pose = with_root(pose_3d)
+    right = pose[..., RIGHT_HIP, :] - pose[..., ROOT, :]
+    left = pose[..., LEFT_HIP, :] - pose[..., ROOT, :]
+    return (1 + F.cosine_similarity(right, left, dim=-1, eps=eps)).mean()

@@ -10,8 +10,10 @@ gets every prior whole.
 The models build priors from config (registered in MMPose's ``MODELS``), e.g.
 ``priors=[dict(type='KneeBendPrior', weight=1.0)]``.
 
-Both priors below break the global depth flip z -> -z that leaves every loss
-of the paper unchanged under orthographic projection (``depth_flip``).
+The knee, facing and nose priors break the global depth flip z -> -z that
+leaves every loss of the paper unchanged under orthographic projection
+(``depth_flip``); the bone-proportion and hip-collinearity priors are shape
+priors, blind to it.
 """
 from . import depth_flip
 from .skeleton import H36M_JOINT_NAMES
@@ -69,6 +71,34 @@ class FacingPrior(PosePrior):
 
     def __call__(self, pose_3d):
         return depth_flip.shoulder_hip_facing_loss(pose_3d)
+
+
+class NoseForwardPrior(PosePrior):
+    """The nose is in front of the shoulder line (Kudo et al. 2018): a
+    hinge on the x–z sine of thorax→nose against right→left shoulder
+    (``depth_flip.nose_forward_loss``). Torso joints only: it sets the
+    torso's depth sign from the torso's own 3D."""
+
+    name = 'nose_prior'
+    default_joints = ('thorax', 'neck_base', 'left_shoulder',
+                      'right_shoulder')
+
+    def __call__(self, pose_3d):
+        return depth_flip.nose_forward_loss(pose_3d)
+
+
+class HipCollinearityPrior(PosePrior):
+    """The two hips in line through the root (the TIPSy authors' later
+    code, weight 10 there): ``depth_flip.hip_collinearity_loss``. A shape
+    prior on the legs' hip depths; exact on the converted data (one
+    skeleton for every subject, hips collinear), so, as the bone prior, it
+    is unusually strong here."""
+
+    name = 'hip_prior'
+    default_joints = ('right_hip', 'left_hip')
+
+    def __call__(self, pose_3d):
+        return depth_flip.hip_collinearity_loss(pose_3d)
 
 
 # ElePose's bone-length relations (bastianwandt/ElePose, train.py,

@@ -9,10 +9,13 @@ from ..core.gan_losses import BCEGANLoss, LeastSquaresGANLoss
 from ..core.geometry import Orthographic, Perspective
 from ..core.networks import (PartSplitLifter, PoseDiscriminator,
                              ResidualLifter, SoloLifter)
-from ..core.priors import BoneProportionPrior, FacingPrior, KneeBendPrior
+from ..core.priors import (BoneProportionPrior, FacingPrior,
+                           HipCollinearityPrior, KneeBendPrior,
+                           NoseForwardPrior)
 
 for _module in (PartSplitLifter, SoloLifter, ResidualLifter,
                 PoseDiscriminator, Orthographic, Perspective, BCEGANLoss,
                 LeastSquaresGANLoss, KneeBendPrior, FacingPrior, BoneProportionPrior,
+                NoseForwardPrior, HipCollinearityPrior,
                 AllAngleConsistency):
     MODELS.register_module(module=_module)

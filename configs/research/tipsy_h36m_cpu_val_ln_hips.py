@@ -1,0 +1,13 @@
+# Research (S8 protocol), issue 18 item 3: the LayerNorm recipe
+# (tipsy_h36m_cpu_val_bone_prior_signs3_layernorm.py) plus the TIPSy
+# authors' later hip-collinearity term (HipCollinearityPrior, core/priors.py)
+# at their weight 10: a shape prior on the legs' hip depths (exact on the
+# converted data's one skeleton). Screen on 2 seeds:
+#   python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val_ln_hips.py --work-dir work_dirs/study/ln_hips --seeds 0 1 --kinds parts solo --adversarial-epochs 4 --interval 190 --range 3 4 --fixed-epoch 4 --rule min_bone_spread --jobs 2
+# or one run: python tools/train.py configs/research/tipsy_h36m_cpu_val_ln_hips.py
+_base_ = ['./tipsy_h36m_cpu_val_bone_prior_signs3_layernorm.py']
+
+model = dict(priors=[dict(type='KneeBendPrior', weight=3.0),
+                     dict(type='FacingPrior', weight=3.0),
+                     dict(type='BoneProportionPrior', weight=1.0),
+                     dict(type='HipCollinearityPrior', weight=10.0)])

@@ -26,10 +26,10 @@ def h36m_fixture_dir() -> Path:
     return shared_dir() / 'data' / 'mmpose_h36m_fixture'
 
 
-# The published lifter: configs/tipsy_h36m_cpu_bone.py's distilled student
+# The published lifter: configs/tipsy_h36m_cpu_ln.py's distilled student
 # (seed 0), exported by tools/export_student.py. The demos lift with it by
-# default. (The earlier tipsy_h36m_cpu.py student, tipsy_h36m_cpu_student.pth,
-# stays beside it for its results rows.)
+# default. (The earlier students, tipsy_h36m_cpu_bone_student.pth and
+# tipsy_h36m_cpu_student.pth, stay beside it for their results rows.)
 DEFAULT_LIFTER_CONFIG = REPO_ROOT / 'configs' / 'tipsy_h36m_cpu_lifter.py'
 PUBLISHED_STUDENT = (REPO_ROOT / 'projects' / 'tipsy_gan' / 'checkpoints' /
-                     'tipsy_h36m_cpu_bone_student.pth')
+                     'tipsy_h36m_cpu_ln_student.pth')

@@ -96,36 +96,33 @@ def student_config(meta, config=None):
 
 
 def student_architecture(state_dict, meta, config=None):
-    """TIPSyLifterBackbone arguments of the student in ``state_dict``;
-    every weight that network needs must be there, at its shape."""
-    from tipsy_gan.core.networks import NUM_INPUT_JOINTS, ResidualLifter
-
+    """TIPSyLifterBackbone arguments of the student in ``state_dict``."""
     width = state_dict[STUDENT + 'net.stem.0.weight'].shape[0]
     blocks = {int(m.group(1)) for k in state_dict
               for m in [re.match(r'student\.net\.blocks\.(\d+)\.', k)] if m}
     # Activation and dropout leave no trace in the weights: read the config.
     student = student_config(meta, config)
-    architecture = dict(type='TIPSyLifterBackbone', width=int(width),
-                        num_blocks=len(blocks),
-                        activation=student.get('activation', 'leaky_relu'),
-                        dropout=float(student.get('dropout', 0.0)))
-    network = ResidualLifter(NUM_INPUT_JOINTS, NUM_INPUT_JOINTS,
-                             architecture['width'], architecture['num_blocks'],
-                             architecture['activation'],
-                             architecture['dropout'])
-    expected = {STUDENT + k: v.shape for k, v in network.state_dict().items()}
-    found = {k: v.shape for k, v in state_dict.items() if k.startswith(STUDENT)}
-    missing = sorted(set(expected) - set(found))
-    unexpected = sorted(set(found) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(found)
-                   if tuple(expected[k]) != tuple(found[k]))
-    if missing or unexpected or wrong:
+    return dict(type='TIPSyLifterBackbone', width=int(width),
+                num_blocks=len(blocks),
+                activation=student.get('activation', 'leaky_relu'),
+                dropout=float(student.get('dropout', 0.0)))
+
+
+def check_loads(architecture, weights):
+    """The exported weights must load, strictly, into the backbone the meta
+    names: its own checkpoint check (every weight, at its shape) and
+    PyTorch's for unexpected keys."""
+    from tipsy_gan.models.pose_lifter_parts import TIPSyLifterBackbone
+    backbone = TIPSyLifterBackbone(
+        **{k: v for k, v in architecture.items() if k != 'type'})
+    try:
+        backbone.load_state_dict(
+            {k[len('backbone.'):]: v for k, v in weights.items()})
+    except (ValueError, RuntimeError) as error:
         raise ExportError(
-            f'the student weights do not make a ResidualLifter of width '
-            f'{width} with {len(blocks)} blocks: missing {missing[:5]}'
-            f'{" ..." if len(missing) > 5 else ""}, unexpected '
-            f'{unexpected[:5]}, wrong shape {wrong[:5]}')
-    return architecture
+            f'the student weights do not make a {architecture["type"]} of '
+            f'width {architecture["width"]} with '
+            f'{architecture["num_blocks"]} blocks: {error}') from None
 
 
 def export_student(checkpoint, config=None):
@@ -152,9 +149,11 @@ def export_student(checkpoint, config=None):
     weights = OrderedDict((BACKBONE + k[len(STUDENT):], v)
                           for k, v in state_dict.items()
                           if k.startswith(STUDENT))
+    architecture = student_architecture(state_dict, meta, config)
+    check_loads(architecture, weights)
     out_meta = dict(
         kind=POSE_LIFTER_KIND,
-        backbone=student_architecture(state_dict, meta, config),
+        backbone=architecture,
         source_epoch=meta.get('epoch'),
         mmengine_version=meta.get('mmengine_version'),
     )

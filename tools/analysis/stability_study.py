@@ -226,9 +226,6 @@ def load_study(work_dir, kinds, seeds):
     return curves
 
 
-_NO_STAT = dict(mean=None, std=None, n=0)
-
-
 def _finite(value):
     """A CSV cell as a float, None where empty (older studies lack the
     oracle-sign column)."""
@@ -370,7 +367,7 @@ def summary_markdown(summary):
             f"(epochs {k['range'][0]:g}–{k['range'][1]:g}) | "
             f"{fmt(k['averaged'])} | {fmt(k['averaged_reflection'])} | "
             f"{fmt(k['averaged_mirrored'])} | {fmt(k['rule'])} | "
-            f"{fmt(k.get('rule_oracle_sign', _NO_STAT))} | "
+            f"{fmt(k['rule_oracle_sign'])} | "
             f"{fmt(k['oracle'])} |")
     lines.append('')
     if summary.get('zero_depth') is not None:

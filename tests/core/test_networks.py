@@ -244,3 +244,49 @@ def test_elementary_norms_compute_the_same_function(pose_2d, norm, train):
     for name, value in lifter.named_buffers():
         assert torch.equal(value, buffers[name]), name
     assert all('forward' not in vars(m) for m in lifter.modules())
+
+
+# ------------------------------------------------------------ network dtype
+@pytest.mark.parametrize('found, expected', [
+    (('amx', 'avx512_bf16'), 'bfloat16'),
+    (('avx512_bf16', ), 'bfloat16'),
+    ((), None),
+])
+def test_auto_network_dtype_follows_the_cpu_bf16_instructions(
+        monkeypatch, found, expected):
+    monkeypatch.setattr(nw, 'cpu_bf16_instructions', lambda: found)
+    nw._auto_network_dtype.cache_clear()
+    try:
+        assert nw.resolve_network_dtype('auto', 'cpu') == expected
+        line = nw.describe_network_dtype('auto', 'cpu')
+        assert (expected or 'float32') in line
+        assert ('neither AMX nor AVX512-BF16' in line) == (not found)
+    finally:
+        nw._auto_network_dtype.cache_clear()
+
+
+def test_explicit_network_dtypes_pass_through_and_bad_ones_are_named():
+    for dtype in (None, 'bfloat16', 'float16'):
+        assert nw.resolve_network_dtype(dtype, 'cpu') == dtype
+    with pytest.raises(ValueError, match="'bf16'"):
+        nw.resolve_network_dtype('bf16', 'cpu')
+
+
+@pytest.mark.parametrize('found', [(), ('avx512_bf16', )])
+def test_run_network_with_auto_is_the_resolved_dtype(monkeypatch, pose_2d,
+                                                      found):
+    """'auto' without bf16 instructions is the float32 pass exactly; with
+    them it is the bf16 autocast pass exactly, returned in float32."""
+    monkeypatch.setattr(nw, 'cpu_bf16_instructions', lambda: found)
+    nw._auto_network_dtype.cache_clear()
+    torch.manual_seed(0)
+    lifter = nw.PartSplitLifter(width=32, norm='layer')
+    try:
+        auto = nw.run_network(lifter, pose_2d, 'auto')
+    finally:
+        nw._auto_network_dtype.cache_clear()
+    resolved = 'bfloat16' if found else None
+    assert auto.dtype == torch.float32
+    assert torch.equal(auto, nw.run_network(lifter, pose_2d, resolved))
+    if found:
+        assert not torch.equal(auto, lifter(pose_2d))

@@ -394,3 +394,26 @@ def test_method_changes_are_config_changes(tmp_path, data_root, variant):
         assert model.config.mirror_prob == 0.5
     if variant in ('orthographic', 'perspective'):
         assert type(model.config.projection).__name__ == variant.title()
+
+
+@pytest.mark.parametrize('found, expected', [((), 'float32'),
+                                             (('avx512_bf16', ), 'bfloat16')])
+def test_checkpoint_meta_and_log_name_the_network_dtype_auto_picked(
+        tmp_path, data_root, monkeypatch, found, expected):
+    from tipsy_gan.core import networks
+    monkeypatch.setattr(networks, 'cpu_bf16_instructions', lambda: found)
+    networks._auto_network_dtype.cache_clear()
+    try:
+        runner = make_runner(
+            tmp_path, data_root, base='parts_h36m_cpu.py',
+            adversarial_epochs=1, distillation_epochs=0, train_poses=128,
+            extra="model.update(adversarial=dict(renormalize_views=True, "
+                  "network_dtype='auto'))")
+        runner.train()
+    finally:
+        networks._auto_network_dtype.cache_clear()
+    meta = torch.load(Path(runner.work_dir) / 'epoch_1.pth',
+                      weights_only=False)['meta']
+    assert meta['network_dtype'] == expected
+    log = next(Path(runner.work_dir).rglob('*.log')).read_text()
+    assert f"network_dtype='auto': networks in {expected}" in log

@@ -20,14 +20,21 @@ Training settings (joined with '+'): ``fp32`` (the baseline), ``bf16``
 (``AdversarialConfig.network_dtype='bfloat16'``: the networks under
 autocast; geometry, losses and Adam's state in fp32), ``fused`` (fused
 Adam), ``foreach`` (foreach Adam), ``compile`` (``torch.compile`` of the
-networks), ``layernorm`` / ``nonorm`` (the lifter with ``norm='layer'`` /
-``'none'`` in place of BatchNorm), ``alljvp`` (eq. 15's all-angle term,
+networks), ``layernorm`` / ``batchnorm`` / ``nonorm`` (the lifter's
+``norm``; the default is the recipe's: LayerNorm for ``--recipe cpu``,
+BatchNorm for ``paper``), ``alljvp`` (eq. 15's all-angle term,
 ``consistency_terms.AllAngleConsistency``: one extra forward-mode pass).
 The cost of the term, interleaved in one run:
 
     python tools/analysis/benchmark_tipsy.py --threads 1 --width 256 \
-        --batch-size 256 --train layernorm layernorm+alljvp fp32 alljvp Every setting runs the repo's one step,
-``core.adversarial_train_step``, with its own networks built from the same
+        --batch-size 256 --train layernorm layernorm+alljvp fp32 alljvp
+
+``--profile`` replaces the timing rounds with ``torch.profiler`` over
+``--steps`` steps of each setting and splits the step's time into matrix
+multiplies, other elementwise operators, normalisation, the optimiser and
+the rest (Python, the dispatcher, autograd's bookkeeping).
+
+Every setting runs the repo's one step, ``core.adversarial_train_step``, with its own networks built from the same
 seed. ``--mmengine`` adds the same step through ``TIPSyGAN.train_step`` and
 an ``OptimWrapperDict`` (needs mmengine), to show what the glue costs.
 
@@ -64,12 +71,14 @@ from tipsy_gan.core.consistency_terms import (  # noqa: E402
 from tipsy_gan.core.geometry import Perspective  # noqa: E402
 from tipsy_gan.core.inference import fold_batch_norm  # noqa: E402
 from tipsy_gan.core.networks import (  # noqa: E402
-    PartSplitLifter, PoseDiscriminator, ResidualLifter, SoloLifter)
+    PartSplitLifter, PoseDiscriminator, ResidualLifter, SoloLifter,
+    cpu_bf16_instructions, describe_network_dtype)
 from tipsy_gan.core.normalization import normalize_pose_2d  # noqa: E402
-from tipsy_gan.core.priors import FacingPrior, KneeBendPrior  # noqa: E402
+from tipsy_gan.core.priors import (  # noqa: E402
+    BoneProportionPrior, FacingPrior, KneeBendPrior)
 
 TRAIN_OPTIONS = ('fp32', 'bf16', 'fused', 'foreach', 'compile', 'layernorm',
-                 'nonorm', 'alljvp')
+                 'batchnorm', 'nonorm', 'alljvp')
 INFERENCE_SETTINGS = ('fp32', 'bf16', 'folded', 'folded-bf16')
 
 
@@ -82,10 +91,17 @@ def parse_args():
     p.add_argument('--batch-size', type=int, default=256)
     p.add_argument('--model', default='parts', choices=['parts', 'solo'])
     p.add_argument('--recipe', default='paper', choices=['paper', 'cpu'],
-                   help="the paper's losses, or configs/tipsy_h36m_cpu.py's "
-                   '(perspective P at depth 5, renormalised views, priors)')
+                   help="the paper's losses and BatchNorm lifter, or the "
+                   "published CPU recipe's, configs/tipsy_h36m_cpu_ln.py "
+                   '(perspective P at depth 5, renormalised views, knee and '
+                   'facing priors at weight 3, the bone prior, LayerNorm '
+                   'generators)')
     p.add_argument('--train', nargs='*', default=['fp32', 'bf16'],
                    help=f"settings, options joined by '+': {TRAIN_OPTIONS}")
+    p.add_argument('--profile', action='store_true',
+                   help='profile each --train setting with torch.profiler '
+                   'over --steps steps (no timing rounds) and print where '
+                   'the step spends its time, by kind of operation')
     p.add_argument('--mmengine', action='store_true',
                    help='add the fp32 step through TIPSyGAN.train_step')
     p.add_argument('--rounds', type=int, default=7)
@@ -134,7 +150,8 @@ def adversarial_config(args, network_dtype=None, terms=()):
     if args.recipe == 'cpu':
         return AdversarialConfig(projection=Perspective(5.0),
                                  renormalize_views=True,
-                                 priors=(KneeBendPrior(1.0), FacingPrior(1.0)),
+                                 priors=(KneeBendPrior(3.0), FacingPrior(3.0),
+                                         BoneProportionPrior(1.0)),
                                  network_dtype=network_dtype, terms=terms)
     return AdversarialConfig(network_dtype=network_dtype, terms=terms)
 
@@ -165,7 +182,9 @@ class TrainSetting:
         torch.manual_seed(args.seed)
         lifter_cls = PartSplitLifter if args.model == 'parts' else SoloLifter
         norm = ('layer' if 'layernorm' in options else
-                'none' if 'nonorm' in options else 'batch')
+                'batch' if 'batchnorm' in options else
+                'none' if 'nonorm' in options else
+                'layer' if args.recipe == 'cpu' else 'batch')
         self.lifter = lifter_cls(width=args.width,
                                  norm=norm).to(device).train()
         self.disc = PoseDiscriminator(width=args.width).to(device).train()
@@ -207,12 +226,14 @@ def mmengine_step(args, device):
     extra = {}
     if args.recipe == 'cpu':
         extra = dict(projection=dict(type='Perspective', depth_offset=5.0),
-                     priors=[dict(type='KneeBendPrior'),
-                             dict(type='FacingPrior')],
+                     priors=[dict(type='KneeBendPrior', weight=3.0),
+                             dict(type='FacingPrior', weight=3.0),
+                             dict(type='BoneProportionPrior', weight=1.0)],
                      adversarial=dict(renormalize_views=True))
     torch.manual_seed(args.seed)
     lifter = 'PartSplitLifter' if args.model == 'parts' else 'SoloLifter'
-    model = TIPSyGAN(lifter=dict(type=lifter, width=args.width),
+    norm = 'layer' if args.recipe == 'cpu' else 'batch'
+    model = TIPSyGAN(lifter=dict(type=lifter, width=args.width, norm=norm),
                      **extra).to(device)
     adam = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-4))
     wrappers = TIPSyOptimWrapperConstructor(
@@ -314,6 +335,67 @@ def benchmark_training(args, device, poses):
               f'{achieved / ceilings["bf16"]:.0%} of bf16 ceiling')
     for line in option_costs(times):
         print(line)
+
+
+# How the profile splits a step: aten operators by name, anything run under
+# the optimiser's own record_function ('Optimizer.step#...'), and the rest
+# of the wall time (Python, the dispatcher, autograd's bookkeeping).
+MATMUL_OPS = ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm',
+              'aten::matmul', 'aten::linear', 'aten::_addmm_activation',
+              'mkldnn::')
+NORM_OPS = ('layer_norm', 'batch_norm', 'native_batch_norm')
+PROFILE_KINDS = ('matmul', 'elementwise', 'normalisation', 'optimiser',
+                 'python/dispatch')
+
+
+def op_kind(event):
+    """The profile kind of one profiler event's self time."""
+    parent = event
+    while parent is not None:
+        if parent.name.startswith('Optimizer.'):
+            return 'optimiser'
+        parent = parent.cpu_parent
+    name = event.name
+    if name.startswith(MATMUL_OPS):
+        return 'matmul'
+    if any(n in name for n in NORM_OPS):
+        return 'normalisation'
+    if name.startswith('aten::'):
+        return 'elementwise'
+    return 'python/dispatch'  # autograd nodes, record_functions
+
+
+def profile_training(args, device, poses):
+    """Per setting: ms a step and its split by PROFILE_KINDS (the
+    'python/dispatch' share is the wall time no operator accounts for, plus
+    autograd's own nodes)."""
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU]
+    if device.type == 'cuda':
+        activities.append(ProfilerActivity.CUDA)
+    print(f'\nprofile of the adversarial step ({args.steps} steps a '
+          'setting, after warm-up); ms a step and share of the wall time')
+    print('| setting | ms a step | ' + ' | '.join(PROFILE_KINDS) + ' |')
+    print('|---|---|' + '---|' * len(PROFILE_KINDS))
+    for name in args.train:
+        setting = TrainSetting(name, args, device, poses)
+        for _ in range(args.warmup):
+            setting.step()
+        sync(device)
+        with profile(activities=activities) as prof:
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                setting.step()
+            sync(device)
+            wall = (time.perf_counter() - start) / args.steps * 1e3
+        split = dict.fromkeys(PROFILE_KINDS, 0.0)
+        for event in prof.events():
+            split[op_kind(event)] += event.self_cpu_time_total / 1e3
+        split = {k: v / args.steps for k, v in split.items()}
+        split['python/dispatch'] += max(0.0, wall - sum(split.values()))
+        print(f'| {name} | {wall:.1f} | ' + ' | '.join(
+            f'{split[k]:.1f} ({split[k] / wall:.0%})'
+            for k in PROFILE_KINDS) + ' |')
 
 
 def option_costs(times):
@@ -433,10 +515,18 @@ def main():
     name = (torch.cuda.get_device_name(device) if device.type == 'cuda'
             else f'cpu, {torch.get_num_threads()} thread(s)')
     print(f'device: {name}; torch {torch.__version__}; poses: {source}')
+    if device.type == 'cpu':
+        found = cpu_bf16_instructions()
+        print(f'cpu capability: {torch.backends.cpu.get_cpu_capability()}; '
+              f"bf16 instructions: {', '.join(found) or 'none'}; "
+              + describe_network_dtype('auto', device))
     if args.train or args.mmengine:
         print(f'model: {args.model}, width {args.width}, batch '
               f'{args.batch_size}, recipe {args.recipe}')
-        benchmark_training(args, device, poses)
+        if args.profile:
+            profile_training(args, device, poses)
+        else:
+            benchmark_training(args, device, poses)
     if args.inference_width:
         benchmark_inference(args, device, poses)
     if args.loader:

@@ -261,9 +261,64 @@ class SoloLifter(nn.Module):
         return self.generator(pose_2d)
 
 
+NETWORK_DTYPES = (None, 'bfloat16', 'float16', 'auto')
+
+
+def cpu_bf16_instructions():
+    """The bf16 matrix instructions this CPU has, as torch's CPU probe
+    reports them: a tuple of 'amx' (AMX tiles) and 'avx512_bf16'; empty on
+    a CPU without them (AVX2 only, where bf16 is emulated and slower)."""
+    probes = (('amx', '_is_amx_tile_supported'),
+              ('avx512_bf16', '_is_avx512_bf16_supported'))
+    found = []
+    for name, probe in probes:
+        check = getattr(torch.cpu, probe, None)
+        if check is not None and check():
+            found.append(name)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=None)
+def _auto_network_dtype(device_type):
+    if device_type == 'cuda':
+        return 'bfloat16' if torch.cuda.is_bf16_supported() else None
+    if device_type == 'cpu':
+        return 'bfloat16' if cpu_bf16_instructions() else None
+    return None
+
+
+def resolve_network_dtype(network_dtype, device):
+    """The autocast dtype ``run_network`` uses for ``network_dtype`` on
+    ``device``: 'auto' is 'bfloat16' where the device multiplies bf16 in
+    hardware (a CUDA GPU with bf16, a CPU with AMX or AVX512-BF16) and None
+    (float32) elsewhere; None, 'bfloat16' and 'float16' are themselves."""
+    if network_dtype not in NETWORK_DTYPES:
+        raise ValueError(f'network_dtype must be one of {NETWORK_DTYPES}, '
+                         f'got {network_dtype!r}')
+    if network_dtype != 'auto':
+        return network_dtype
+    return _auto_network_dtype(torch.device(device).type)
+
+
+def describe_network_dtype(network_dtype, device):
+    """One line for the run log: what ``network_dtype`` gives on ``device``
+    and why."""
+    resolved = resolve_network_dtype(network_dtype, device)
+    text = f"network_dtype={network_dtype!r}: networks in " \
+           f"{resolved or 'float32'} on {torch.device(device).type}"
+    if network_dtype == 'auto' and torch.device(device).type == 'cpu':
+        found = cpu_bf16_instructions()
+        text += (f" (the CPU has {' and '.join(found)})" if found else
+                 ' (the CPU has neither AMX nor AVX512-BF16)')
+    return text
+
+
 def run_network(network, x, network_dtype=None):
     """``network(x)``, under ``torch.autocast`` when ``network_dtype`` names
-    a dtype; the output comes back in ``x``'s dtype."""
+    a dtype ('auto': ``resolve_network_dtype``); the output comes back in
+    ``x``'s dtype."""
+    if network_dtype == 'auto':
+        network_dtype = resolve_network_dtype(network_dtype, x.device)
     if network_dtype is None:
         return network(x)
     with torch.autocast(x.device.type, dtype=getattr(torch, network_dtype)):

@@ -22,15 +22,20 @@ def unwrapped_model(runner):
 class TIPSyRandomStateHook(Hook):
     """Saves the state of ``TIPSyGAN``'s step generator (rotations, label
     flips) in every checkpoint and restores it on ``--resume``, so that a
-    resumed run draws the same numbers as an uninterrupted one.
+    resumed run draws the same numbers as an uninterrupted one. It also
+    records in the checkpoint's meta the dtype the networks trained in
+    (``meta['network_dtype']``: what ``network_dtype='auto'`` picked).
     ``TIPSyTrainLoop`` adds it; a config need not list it."""
 
     KEY = 'tipsy_step_random_state'
 
     def before_save_checkpoint(self, runner, checkpoint):
-        state = unwrapped_model(runner).random_state()
+        model = unwrapped_model(runner)
+        state = model.random_state()
         if state is not None:
             checkpoint[self.KEY] = state
+        checkpoint.setdefault('meta', {})['network_dtype'] = \
+            model.network_dtype_in_use()
 
     def after_load_checkpoint(self, runner, checkpoint):
         if runner._resume and self.KEY in checkpoint:

@@ -34,7 +34,8 @@ from ..core.adversarial_step import (AdversarialConfig, adversarial_train_step,
 from ..core.depth_flip import with_root
 from ..core.distillation import distillation_train_step
 from ..core.inputs import lifter_input_2d
-from ..core.networks import eval_mode
+from ..core.networks import (describe_network_dtype, eval_mode,
+                             resolve_network_dtype)
 
 TEST_NETWORKS = ('auto', 'lifter', 'teacher', 'student')
 
@@ -133,6 +134,7 @@ class TIPSyGAN(BaseModel):
         self._rng: Optional[torch.Generator] = None
         self._loaded_rng_state: Optional[dict] = None
         self._announced_test_network = None
+        self._announced_network_dtype = False
 
     # ----------------------------------------------------------- stages
     def start_distillation(self, source: torch.nn.Module) -> None:
@@ -215,6 +217,11 @@ class TIPSyGAN(BaseModel):
         """
         data = self.data_preprocessor(data, True)
         pose_2d = lifter_input_2d(data['inputs'], self.validate_inputs)
+        if not self._announced_network_dtype:
+            print_log(describe_network_dtype(self.config.network_dtype,
+                                             pose_2d.device),
+                      logger='current')
+            self._announced_network_dtype = True
         if bool(self.distilling):
             return distillation_train_step(self.student, self.teacher,
                                            pose_2d, optim_wrapper['student'],
@@ -224,6 +231,13 @@ class TIPSyGAN(BaseModel):
                                       optim_wrapper['generator'],
                                       optim_wrapper['discriminator'],
                                       self.step_rng(pose_2d.device))
+
+    def network_dtype_in_use(self) -> str:
+        """The dtype the networks train in on this model's device
+        ('float32' or the autocast dtype), for the checkpoint's meta."""
+        device = next(self.lifter.parameters()).device
+        return resolve_network_dtype(self.config.network_dtype,
+                                     device) or 'float32'
 
     # ----------------------------------------------------------- inference
     def test_network_name(self) -> str:

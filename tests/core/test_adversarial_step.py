@@ -414,3 +414,76 @@ def test_renormalised_views_have_unit_peak():
     scaled = step.renormalised(views, step.view_scale(views, config))
     assert torch.allclose(scaled.abs().flatten(1).max(1).values, torch.ones(5))
     assert step.view_scale(views, step.AdversarialConfig()) is None
+
+
+# ------------------------------------------------------- several rotations
+def _two_rotation_setup():
+    torch.manual_seed(0)
+    lifter = nw.PartSplitLifter(width=32, norm='layer').train()
+    discriminator = nw.PoseDiscriminator(width=32).train()
+    pose_2d = make_toy_poses(16)[0].float()
+    return lifter, discriminator, pose_2d
+
+
+def test_one_pose_rotated_twice_by_the_same_r_gives_the_one_rotation_losses():
+    """K = 2 with both copies of R equal is K = 1's step on duplicated data:
+    every mean, D's batch statistics included, is the same. A layout slip
+    (a rotation paired with another pose) breaks the equality."""
+    lifter, discriminator, pose_2d = _two_rotation_setup()
+    rotation = step.random_rotation(16, torch.Generator().manual_seed(3))
+    config = step.AdversarialConfig(projection=Perspective(),
+                                    renormalize_views=True,
+                                    gan_loss=BCEGANLoss(flip_prob=0.0),
+                                    priors=(KneeBendPrior(1.0), ))
+    out = {}
+    for k in (1, 2):
+        cfg = step.dataclasses.replace(config, num_rotations=k)
+        views = step.lift_views(lifter, pose_2d, cfg,
+                                rotation=rotation.repeat(k, 1, 1))
+        assert views.num_rotations == k
+        assert views.fake_2d.shape == (16 * k, 16, 2)
+        d = step.discriminator_losses(discriminator, pose_2d, views.fake_2d,
+                                      cfg.gan_loss)
+        g = step.generator_losses(lifter.parts, discriminator, views, cfg)
+        out[k] = {**{'d_' + n: v for n, v in d.items()}, **g}
+    for name in out[1]:
+        assert torch.allclose(out[1][name], out[2][name], rtol=1e-5,
+                              atol=1e-6), name
+
+
+def test_each_rotated_copy_is_its_own_pose_under_its_own_rotation():
+    lifter, _, pose_2d = _two_rotation_setup()
+    config = step.AdversarialConfig(num_rotations=3)
+    views = step.lift_views(lifter, pose_2d, config,
+                            torch.Generator().manual_seed(1))
+    assert views.rotation.shape == (48, 3, 3)
+    assert not torch.allclose(views.rotation[:16], views.rotation[16:32])
+    for copy_index in range(3):
+        rows = slice(16 * copy_index, 16 * (copy_index + 1))
+        expected = config.projection.project(
+            step.rotate(views.pose_3d, views.rotation[rows]))
+        assert torch.allclose(views.fake_2d[rows], expected, atol=1e-6)
+    # every copy cycles back to its own input when the lifter is exact
+    assert views.cycled_2d.shape == (48, 16, 2)
+    with pytest.raises(ValueError, match='num_rotations'):
+        step.lift_views(lifter, pose_2d,
+                        step.AdversarialConfig(num_rotations=0))
+
+
+def test_several_rotations_train_and_cost_one_lifter_pass_more_per_copy():
+    lifter, discriminator, pose_2d = _two_rotation_setup()
+    g_opt = torch.optim.Adam(lifter.parameters(), 2e-4)
+    d_opt = torch.optim.Adam(discriminator.parameters(), 2e-4)
+    before = _state(lifter)
+    seen = []
+    hook = lifter.register_forward_hook(
+        lambda m, i, o: seen.append(i[0].shape[0]))
+    try:
+        out = train_one_step(lifter, discriminator, g_opt, d_opt, pose_2d,
+                             step.AdversarialConfig(num_rotations=4),
+                             torch.Generator().manual_seed(0))
+    finally:
+        hook.remove()
+    assert seen == [16, (4 + 3) * 16]  # the real pass, then every view
+    assert torch.isfinite(out['g_loss']) and torch.isfinite(out['d_loss'])
+    assert _changed(lifter, before, buffers=False)

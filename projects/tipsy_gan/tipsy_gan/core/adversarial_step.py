@@ -30,7 +30,8 @@ Design choices (see ``AdversarialConfig``):
   (``split_adversarial_gradient``): one pass of D serves every part.
 * Batched views. The re-lift of the rotated view and the three 90° views all
   depend only on the first prediction, so with ``batch_views`` they go through
-  the lifter as one batch of 4B. In train mode BatchNorm then normalises them
+  the lifter as one batch of 4B ((K + 3)B with K = ``num_rotations``
+  rotations per pose). In train mode BatchNorm then normalises them
   with the statistics of that mixture of views rather than of each view alone
   (four separate passes, ``batch_views=False``).
 * BN running statistics. By default only the pass on the real 2D updates the
@@ -104,6 +105,11 @@ class AdversarialConfig:
     # a random left-right mirror of each real 2D pose before the step (x to
     # −x, left and right joints swapped), as the paper's authors' code does.
     mirror_prob: float = 0.0
+    # Random rotations R per pose and step (the paper: 1). With K > 1 every
+    # lifted pose is rotated K times: D sees K·B fakes against the B real
+    # poses, and the reprojection term averages over the K cycles (ITES
+    # draws 4); the 90° views stay one set per pose.
+    num_rotations: int = 1
 
     def adversarial_weight(self, part):
         weights = (losses.PAPER_ADVERSARIAL_WEIGHTS
@@ -123,13 +129,25 @@ class LiftedViews:
     pose_2d: torch.Tensor  # (B, 16, 2) real input Y
     depth: torch.Tensor  # (B, 16) ẑ = G(Y)
     pose_3d: torch.Tensor  # (B, 16, 3) lifted prediction
-    rotation: torch.Tensor  # (B, 3, 3) R
-    view_scale: Optional[torch.Tensor]  # (B, 1, 1) renormalisation, detached
-    fake_2d: torch.Tensor  # (B, 16, 2) Ỹ as the discriminator sees it
-    cycled_2d: torch.Tensor  # (B, 16, 2) P R^-1 of the re-lifted Ỹ
+    # With K = config.num_rotations, the rotated views are K·B long, the K
+    # rotations of pose b at b, B + b, 2B + b, ...
+    rotation: torch.Tensor  # (K·B, 3, 3) R
+    view_scale: Optional[torch.Tensor]  # (K·B, 1, 1) renormalisation, detached
+    fake_2d: torch.Tensor  # (K·B, 16, 2) Ỹ as the discriminator sees it
+    cycled_2d: torch.Tensor  # (K·B, 16, 2) P R^-1 of the re-lifted Ỹ
     depth_from_clockwise_view: torch.Tensor  # (B, 16) eq. 2's G(ẑ, y)
     depth_from_anticlockwise_view: torch.Tensor  # eq. 3's G(−ẑ, y)
     depth_from_half_turn_view: torch.Tensor  # eq. 4's G(−x, y)
+
+    @property
+    def num_rotations(self):
+        return self.rotation.shape[0] // self.pose_2d.shape[0]
+
+    def per_rotation(self, x):
+        """``x`` (B, ...) repeated once per rotation, as the rotated views
+        are laid out (K·B, ...)."""
+        k = self.num_rotations
+        return x if k == 1 else x.repeat(k, *([1] * (x.dim() - 1)))
 
 
 def unwrap(module):
@@ -153,30 +171,37 @@ def renormalised(view_2d, scale):
 
 
 def _lift_batch(lifter, inputs, config):
-    """Depths for a list of (B, 16, 2) inputs, in one pass or one pass each."""
+    """Depths for a list of (N_i, 16, 2) inputs, in one pass or one pass
+    each."""
     dtype = config.network_dtype
     if config.batch_views:
         return run_network(lifter, torch.cat(inputs, dim=0),
-                           dtype).split(inputs[0].shape[0])
+                           dtype).split([x.shape[0] for x in inputs])
     return [run_network(lifter, x, dtype) for x in inputs]
 
 
 def lift_views(lifter, pose_2d, config=None, rng=None, rotation=None):
     """Lift Y, rotate and project it (§3.2), and lift every synthetic view.
 
-    ``rotation`` (B, 3, 3) replaces the random R when given (tests).
+    ``rotation`` (K·B, 3, 3) replaces the random R when given (tests).
     """
     config = config or AdversarialConfig()
+    if int(config.num_rotations) < 1:
+        raise ValueError('num_rotations must be >= 1, got '
+                         f'{config.num_rotations}')
     camera = config.projection
     batch_size = pose_2d.shape[0]
     depth = run_network(lifter, pose_2d, config.network_dtype)
     pose_3d = camera.back_project(pose_2d, depth)
     if rotation is None:
-        rotation = random_rotation(batch_size, rng, pose_2d.device,
-                                   pose_2d.dtype, config.max_azimuth,
-                                   config.max_elevation)
+        rotation = random_rotation(batch_size * int(config.num_rotations),
+                                   rng, pose_2d.device, pose_2d.dtype,
+                                   config.max_azimuth, config.max_elevation)
+    repeats = rotation.shape[0] // batch_size
+    rotated_input = (pose_3d if repeats == 1 else
+                     pose_3d.repeat(repeats, 1, 1))
 
-    views = [camera.project(rotate(pose_3d, rotation))]
+    views = [camera.project(rotate(rotated_input, rotation))]
     views += [
         camera.project(rotate_quarter_turns_about_y(pose_3d, turns))
         for turns in NINETY_DEGREE_TURNS
@@ -342,7 +367,7 @@ def generator_losses(parts, discriminator, views, config=None, lifter=None):
                          'generator_losses(..., lifter=lifter)')
     camera = config.projection
     reprojection = losses.reprojection_consistency_loss(
-        views.pose_2d, views.cycled_2d, parts)
+        views.per_rotation(views.pose_2d), views.cycled_2d, parts)
     ninety = losses.ninety_degree_consistency_loss(
         views.pose_3d, views.depth_from_clockwise_view,
         views.depth_from_anticlockwise_view, views.depth_from_half_turn_view,
@@ -353,7 +378,8 @@ def generator_losses(parts, discriminator, views, config=None, lifter=None):
         depth = split_adversarial_gradient(views.depth, parts, weights)
         fake_2d = renormalised(
             camera.project(
-                rotate(camera.back_project(views.pose_2d, depth),
+                rotate(views.per_rotation(
+                    camera.back_project(views.pose_2d, depth)),
                        views.rotation)), views.view_scale)
         with frozen(discriminator):
             adversarial = config.gan_loss.generator_term(

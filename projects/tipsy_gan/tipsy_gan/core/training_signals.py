@@ -91,7 +91,8 @@ def heldout_signals(lifter, discriminator, pose_2d: torch.Tensor, config,
         fake = gan_loss.score(run_network(discriminator, views.fake_2d,
                                           config.network_dtype))
     reprojection = losses.reprojection_consistency_loss(
-        views.pose_2d, views.cycled_2d, everything)['all']
+        views.per_rotation(views.pose_2d), views.cycled_2d,
+        everything)['all']
     ninety = losses.ninety_degree_consistency_loss(
         views.pose_3d, views.depth_from_clockwise_view,
         views.depth_from_anticlockwise_view, views.depth_from_half_turn_view,

@@ -18,6 +18,13 @@
 #   snapshot every 5 iterations from its 5th), stopping before the collapse
 #   seen after about 2.8 epochs; no 3D label chooses anything;
 # - distillation: 1 epoch, Adam 1e-3.
+# Speed, not method (issue 19, projects/tipsy_gan/docs/benchmark.md): the
+# networks in bf16 autocast where the CPU multiplies bf16 in hardware (AMX
+# or AVX512-BF16; float32 elsewhere: network_dtype='auto', named in the log
+# and in each checkpoint's meta) and fused Adam. Both held S8 accuracy (3
+# seeds of each kind). The finals published before this default trained in
+# float32 with unfused Adam: projects/tipsy_gan/docs/results.md gives the
+# --cfg-options that rerun them exactly.
 _base_ = ['./_base_/tipsy_gan_train.py']
 
 width = 256
@@ -28,7 +35,7 @@ model = dict(
     projection=dict(_delete_=True, type='Perspective', depth_offset=5.0),
     priors=[dict(type='KneeBendPrior', weight=1.0),
             dict(type='FacingPrior', weight=1.0)],
-    adversarial=dict(renormalize_views=True),
+    adversarial=dict(renormalize_views=True, network_dtype='auto'),
 )
 train_dataloader = dict(
     batch_size=256,
@@ -37,8 +44,9 @@ train_dataloader = dict(
     dataset=dict(ann_file='annotation_body3d/fps10/h36m_train.npz'))
 train_cfg = dict(adversarial_epochs=2, distillation_epochs=1)
 optim_wrapper = dict(
-    discriminator=dict(optimizer=dict(lr=5e-5)),
-    student=dict(optimizer=dict(lr=1e-3)),
+    generator=dict(optimizer=dict(fused=True)),
+    discriminator=dict(optimizer=dict(lr=5e-5, fused=True)),
+    student=dict(optimizer=dict(lr=1e-3, fused=True)),
 )
 custom_hooks = [
     dict(type='SyncBuffersHook'),

@@ -128,6 +128,8 @@ def test_cpu_recipe_differs_from_the_paper_only_by_named_options():
     ours, paper = build_model('tipsy_h36m_cpu').config, AdversarialConfig()
     changed = {k for k in SCALARS if getattr(ours, k) != getattr(paper, k)}
     assert changed == {'renormalize_views'}
+    # speed, not method: bf16 where the CPU has it, fused Adam (issue 19)
+    assert (ours.network_dtype, paper.network_dtype) == ('auto', None)
     assert repr(ours.projection) == 'Perspective(depth_offset=5.0)'
     assert [(type(p).__name__, p.weight) for p in ours.priors] == [
         ('KneeBendPrior', 1.0), ('FacingPrior', 1.0)]
@@ -135,6 +137,8 @@ def test_cpu_recipe_differs_from_the_paper_only_by_named_options():
     optim = load('tipsy_h36m_cpu').optim_wrapper
     assert (optim.generator.optimizer.lr, optim.discriminator.optimizer.lr,
             optim.student.optimizer.lr) == (2e-4, 5e-5, 1e-3)
+    assert all(optim[n].optimizer.fused for n in
+               ('generator', 'discriminator', 'student'))
 
 
 @pytest.mark.parametrize('name', INSPECTION)

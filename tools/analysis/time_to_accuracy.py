@@ -71,15 +71,18 @@ def training_seconds(log_path):
 
 
 def seconds_at(points, iteration):
-    """Training seconds at ``iteration``, interpolated between log lines
-    (None past the last one)."""
+    """Training seconds at ``iteration``, interpolated between log lines;
+    past the last line (an epoch's tail), extended at its step time."""
     prev_it, prev_s = 0, 0.0
     for it, s in points:
         if it >= iteration:
             return prev_s + (s - prev_s) * (iteration - prev_it) / (it -
                                                                     prev_it)
         prev_it, prev_s = it, s
-    return None
+    if len(points) < 2:
+        return None
+    (it0, s0), (it1, s1) = points[-2:]
+    return s1 + (s1 - s0) / (it1 - it0) * (iteration - it1)
 
 
 def curve(work_dir, metric):

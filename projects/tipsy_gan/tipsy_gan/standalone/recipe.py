@@ -54,7 +54,7 @@ PROJECTIONS = {c.__name__: c for c in (Orthographic, Perspective)}
 GAN_LOSSES = {c.__name__: c for c in (BCEGANLoss, LeastSquaresGANLoss)}
 PRIORS = {c.__name__: c for c in (KneeBendPrior, FacingPrior)}
 OPTIMIZERS = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}
-OPTIMIZER_KEYS = ('lr', 'betas', 'eps', 'weight_decay', 'amsgrad')
+OPTIMIZER_KEYS = ('lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'fused')
 
 
 def terms_table():

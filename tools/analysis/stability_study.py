@@ -259,8 +259,7 @@ def averaged_lifter_error(directory, rows, low, high, stride, split='val'):
 
     import tipsy_gan.mmpose_modules  # noqa: F401
     from tipsy_gan.engine.curve_hook import CURVE_METRICS, snapshot_path
-    from tipsy_gan.evaluation.fast_eval import (evaluate_prepared,
-                                                prepare_split)
+    from tipsy_gan.apis.fast_eval import evaluate_prepared, prepare_split
     iters = [int(r['iter']) for r in rows if low <= r['epoch'] <= high]
     if not iters:
         return None

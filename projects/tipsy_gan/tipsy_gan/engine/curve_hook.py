@@ -41,6 +41,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
+import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -48,6 +49,8 @@ from mmpose.registry import HOOKS
 
 from ..core.inputs import lifter_input_2d
 from ..core.training_signals import heldout_signals
+from ..evaluation.fast_eval import evaluate_predictions, prepare_split
+from ..models.tipsy_gan_model import with_root_3d
 from ..utils.atomic_write import atomic_output_path
 from .hooks import unwrapped_model
 
@@ -142,7 +145,6 @@ class TIPSyCurveHook(Hook):
         return osp.join(runner.work_dir, CURVE_FILE)
 
     def before_train(self, runner):
-        from ..evaluation.fast_eval import prepare_split
         self._prepared = prepare_split(runner.cfg, self.split, self.stride)
         inputs = torch.from_numpy(self._prepared['inputs'])
         step = max(1, len(inputs) // self.signal_poses)
@@ -180,14 +182,23 @@ class TIPSyCurveHook(Hook):
                 iteration == self._last_adversarial_iter(runner):
             self._record(runner, iteration)
 
+    def _predict(self, model, batch_size=16384):
+        """(N, 17, 3) root-relative predictions of the run's test network
+        (normalised units, as ``TIPSyGAN.forward``) on the prepared 2D."""
+        inputs = torch.from_numpy(self._prepared['inputs'])
+        return np.concatenate([
+            with_root_3d(batch, model.predict_depth(batch)).numpy()
+            for batch in inputs.split(batch_size)
+        ])
+
     def _record(self, runner, iteration):
-        from ..evaluation.fast_eval import evaluate_prepared
         model = unwrapped_model(runner)
         row = dict(iter=iteration,
                    epoch=iteration / len(runner.train_loop.dataloader))
         if self.metrics:
-            metrics = evaluate_prepared(model, self._prepared,
-                                        runner.cfg.test_evaluator)
+            metrics = evaluate_predictions(self._predict(model),
+                                           self._prepared,
+                                           runner.cfg.test_evaluator)
             row.update({k: metrics[k] for k in CURVE_METRICS
                         if k in metrics})
         row.update({f'train_{k}': v / max(self._count, 1)

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401
-from tipsy_gan.core.stopping import select
+from tipsy_gan.research.stopping import select
 from tipsy_gan.engine.curve_hook import (CURVE_METRICS, read_curve,
                                          snapshot_path)
 from tipsy_gan_helpers import small_h36m, tiny_config

@@ -4,7 +4,7 @@
 # epochs, and a label-free stopping rule in place of weight averaging: the
 # teacher is the lifter snapshot (one every quarter epoch) whose predicted
 # bone proportions vary least over S8's 2D (the rule 'min_bone_spread',
-# core/stopping.py; no 3D label is read). Then 1 epoch of distillation.
+# research/stopping.py; no 3D label is read). Then 1 epoch of distillation.
 #   python tools/train.py configs/tipsy_h36m_cpu_bone.py
 #   python tools/test.py configs/tipsy_h36m_cpu_bone.py work_dirs/tipsy_h36m_cpu_bone/epoch_5.pth
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu_bone/epoch_5.pth tipsy_student_cpu_bone.pth

@@ -384,7 +384,9 @@ def test_algorithm_modules_import_neither_mmcv_nor_mmpose():
         f'tipsy_gan.core.{m}'
         for m in ('geometry', 'networks', 'losses', 'adversarial_step',
                   'distillation', 'depth_flip', 'gan_losses', 'priors',
-                  'inputs', 'consistency_terms', 'sensitivity')))
+                  'inputs', 'consistency_terms')),
+        *(f'tipsy_gan.research.{m}'
+          for m in ('sensitivity', 'stopping', 'training_signals')))
     bad = top_level(loaded) & {'mmcv', 'mmpose', 'mmengine'}
     assert not bad, sorted(bad)
 

@@ -9,12 +9,12 @@ import torch
 
 from tipsy_gan.core import adversarial_step as step
 from tipsy_gan.core import networks as nw
-from tipsy_gan.core import stopping
+from tipsy_gan.research import stopping
 from tipsy_gan.core.gan_losses import BCEGANLoss
 from tipsy_gan.core.priors import (ELEPOSE_BONE_RELATIONS,
                                    BoneProportionPrior, bone_proportion_loss)
 from tipsy_gan.core.skeleton import FLIP_PAIRS
-from tipsy_gan.core.training_signals import (bone_asymmetry, bone_lengths,
+from tipsy_gan.research.training_signals import (bone_asymmetry, bone_lengths,
                                              bone_ratio_spread,
                                              heldout_signals)
 

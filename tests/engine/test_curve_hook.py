@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401
-from tipsy_gan.core.stopping import select
+from tipsy_gan.research.stopping import select
 from tipsy_gan.engine.curve_hook import (CURVE_METRICS, read_curve,
                                          snapshot_path)
 from tipsy_gan_helpers import small_h36m, tiny_config
@@ -70,8 +70,7 @@ def test_curve_records_points_and_changes_no_weight(tmp_path, data_root):
         recorded = snapshots.states[row['iter'] - 1][2]
         assert all(torch.equal(v, recorded[k]) for k, v in lifter.items())
     # the points' errors are the test tool's for those weights
-    from tipsy_gan.evaluation.fast_eval import evaluate_prepared, \
-        prepare_split
+    from tipsy_gan.apis.fast_eval import evaluate_prepared, prepare_split
     model = runner.model
     model.lifter.load_state_dict(torch.load(
         snapshot_path(runner.work_dir, 6), weights_only=True))
@@ -121,7 +120,7 @@ def test_the_stopping_rule_picks_the_teacher(tmp_path, data_root, rule):
     assert picked['meta']['picked_iter'] == iteration
     for name, value in state.items():
         assert torch.equal(picked['state_dict'][f'lifter.{name}'], value)
-    from tipsy_gan.evaluation.fast_eval import fast_evaluate
+    from tipsy_gan.apis.fast_eval import fast_evaluate
     cfg = copy.deepcopy(runner.cfg)
     cfg.model.student = None  # a leg + torso config scores the pick
     metrics = fast_evaluate(cfg, str(Path(runner.work_dir) /

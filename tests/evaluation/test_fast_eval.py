@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tipsy_gan.evaluation.fast_eval import fast_evaluate
+from tipsy_gan.apis.fast_eval import fast_evaluate
 from tipsy_gan.paths import PUBLISHED_STUDENT, REPO_ROOT
 
 NUM_POSES = 1000  # the first 1000 test poses, both tools

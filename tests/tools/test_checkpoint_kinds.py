@@ -15,7 +15,7 @@ from mmpose.apis import init_model
 from mmpose.registry import MODELS
 
 import tipsy_gan.mmpose_modules  # noqa: F401
-from tipsy_gan.evaluation.fast_eval import build_model
+from tipsy_gan.apis.fast_eval import build_model
 from tipsy_gan.paths import PUBLISHED_STUDENT, REPO_ROOT
 from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
 

@@ -1,4 +1,4 @@
-"""tools/analysis/keypoint_sensitivity.py and core.sensitivity on nets of
+"""tools/analysis/keypoint_sensitivity.py and research.sensitivity on nets of
 known structure: a block-diagonal linear net (known Jacobian, 0 leakage),
 the leg + torso generators (0 leakage by construction), a solo net (> 0);
 the tool end to end on a tiny TIPSyGAN checkpoint."""
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tipsy_gan.core import networks as nw
-from tipsy_gan.core import sensitivity as sens
+from tipsy_gan.research import sensitivity as sens
 from tipsy_gan.paths import REPO_ROOT
 
 torch.set_num_threads(1)

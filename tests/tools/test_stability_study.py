@@ -50,7 +50,7 @@ def test_study_runs_summarises_and_resumes(tmp_path, data_root):
                       tmp_path / 'rules.json')
     assert judged.returncode == 0, judged.stderr[-3000:]
     rules = json.loads((tmp_path / 'rules.json').read_text())
-    from tipsy_gan.core.stopping import CANDIDATE_RULES
+    from tipsy_gan.research.stopping import CANDIDATE_RULES
     assert set(rules) == set(CANDIDATE_RULES)
     for result in rules.values():
         assert len(result['runs']) == 2 and result['mean_gap'] >= 0

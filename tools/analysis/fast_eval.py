@@ -7,7 +7,7 @@
 configs/research/ ones); --split val scores S8, the validation protocol's
 subject (projects/tipsy_gan/docs/protocol.md). The keys and values are those
 of tools/test.py on the same checkpoint (within 0.01 mm, a test checks), plus
-'seconds' on the console. Library: tipsy_gan.evaluation.fast_eval.
+'seconds' on the console. Library: tipsy_gan.apis.fast_eval.
 """
 import argparse
 import json
@@ -15,7 +15,7 @@ import os
 
 from mmengine.config import DictAction
 
-from tipsy_gan.evaluation.fast_eval import SPLITS, timed_fast_evaluate
+from tipsy_gan.apis.fast_eval import SPLITS, timed_fast_evaluate
 from tipsy_gan.utils.atomic_write import atomic_output_path
 
 

@@ -2,7 +2,7 @@
 
 Reads the ``study.csv`` of one or more ``stability_study.py`` work dirs
 (validation-protocol curves: S8's errors beside the label-free signals) and,
-for every candidate rule of ``core/stopping.py`` (or ``--rule`` ones), prints
+for every candidate rule of ``research/stopping.py`` (or ``--rule`` ones), prints
 the mean and largest gap between the rule's pick and each run's best point
 (mm of PA-MPJPE), and the runs where it picked a collapsed point (error above
 the zero-depth error of the study). The targets: mean gap <= 3 mm, no
@@ -42,7 +42,7 @@ def load_curves(study_dirs):
 
 
 def main(argv=None):
-    from tipsy_gan.core.stopping import CANDIDATE_RULES, judge
+    from tipsy_gan.research.stopping import CANDIDATE_RULES, judge
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('studies', nargs='+', help='stability_study work dirs')
     parser.add_argument('--rule', action='append', default=None,

@@ -22,7 +22,7 @@ normalised as the codec does, ``core.normalization``), or ``--max-poses``
 of them evenly spaced. These poses choose nothing: the analysis only
 describes trained models. Every network runs in eval mode.
 
-Two measures per model (``tipsy_gan.core.sensitivity``), each a 16 × 16
+Two measures per model (``tipsy_gan.research.sensitivity``), each a 16 × 16
 matrix S[j, i] (depth of joint j, 2D of keypoint i):
 
 * the paper's: keypoint i's normalised 2D scaled by +5 %, squared change of
@@ -50,7 +50,7 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from tipsy_gan.core import sensitivity as sens
+from tipsy_gan.research import sensitivity as sens
 from tipsy_gan.core.networks import LEG_POSITIONS, TORSO_POSITIONS
 from tipsy_gan.core.normalization import normalize_pose_2d
 

@@ -14,7 +14,7 @@ study then writes, to ``--work-dir``:
   last point, the point at ``--fixed-epoch``, the mean over
   ``--range A B`` (epochs), the lifter weight-averaged over that range (the
   snapshots' uniform average, BN statistics included, scored afresh), the
-  label-free stopping rule's pick (``--rule``, ``core/stopping.py``), and
+  label-free stopping rule's pick (``--rule``, ``research/stopping.py``), and
   the best point of each run (an oracle: it reads S8's 3D, so it is a bound,
   never a result).
 
@@ -76,7 +76,7 @@ def parse_args(argv=None):
     parser.add_argument('--fixed-epoch', type=float, default=None,
                         help='the fixed point (default: the range end)')
     parser.add_argument('--rule', default='default',
-                        help='label-free stopping rule (core/stopping.py)')
+                        help='label-free stopping rule (research/stopping.py)')
     parser.add_argument('--reference', action='append', default=[],
                         metavar='LABEL=MM',
                         help='a horizontal line, e.g. "supervised=55.1"')
@@ -259,8 +259,7 @@ def averaged_lifter_error(directory, rows, low, high, stride, split='val'):
 
     import tipsy_gan.mmpose_modules  # noqa: F401
     from tipsy_gan.engine.curve_hook import CURVE_METRICS, snapshot_path
-    from tipsy_gan.evaluation.fast_eval import (evaluate_prepared,
-                                                prepare_split)
+    from tipsy_gan.apis.fast_eval import evaluate_prepared, prepare_split
     iters = [int(r['iter']) for r in rows if low <= r['epoch'] <= high]
     if not iters:
         return None
@@ -291,7 +290,7 @@ def averaged_lifter_error(directory, rows, low, high, stride, split='val'):
 
 
 def summarise(args, curves, zero_depth):
-    from tipsy_gan.core.stopping import select
+    from tipsy_gan.research.stopping import select
     summary = dict(config=args.config, rule=args.rule, kinds={},
                    zero_depth=zero_depth, references=dict(
                        r.split('=', 1) for r in args.reference))

@@ -16,7 +16,7 @@ leaves every loss of the paper unchanged under orthographic projection
 priors, blind to it.
 """
 from . import depth_flip
-from .skeleton import H36M_JOINT_NAMES
+from .skeleton import H36M_JOINT_NAMES, bone_lengths
 
 
 def joint_indices(names):
@@ -115,7 +115,6 @@ ELEPOSE_BONE_RELATIONS = (0.5181, 1.7371, 1.7229, 0.5181, 1.7371, 1.7229,
 def bone_proportion_loss(pose_3d, relations=ELEPOSE_BONE_RELATIONS):
     """ElePose's bone-length prior: Σ_b (r_b − l_b / mean_b' l_b')² per pose,
     averaged over the batch; ``pose_3d`` (B, 16, 3) root-relative."""
-    from .training_signals import bone_lengths
     lengths = bone_lengths(pose_3d)
     relative = lengths / lengths.mean(dim=1, keepdim=True).clamp_min(1e-8)
     target = relative.new_tensor(relations)

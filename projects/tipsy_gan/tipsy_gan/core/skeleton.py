@@ -1,4 +1,6 @@
 """The Human3.6M 17-joint layout used by MMPose, and TIPSy's part split."""
+import torch
+
 
 # MMPose's Human36mDataset order.
 H36M_JOINT_NAMES = (
@@ -85,3 +87,12 @@ MPI_INF_3DHP_PCK_JOINT_NAMES = (
 MPI_INF_3DHP_PCK_JOINTS = tuple(sorted(
     H36M_JOINT_NAMES.index(MPI_INF_3DHP_TO_H36M_NAME[name])
     for name in MPI_INF_3DHP_PCK_JOINT_NAMES))
+
+
+def bone_lengths(pose_3d: torch.Tensor) -> torch.Tensor:
+    """(B, 16, 3) root-relative non-root joints -> (B, 16) lengths of BONES
+    (the root at the origin)."""
+    pose = torch.cat([pose_3d.new_zeros(pose_3d.shape[0], 1, 3), pose_3d], 1)
+    parent = torch.tensor([p for p, _ in BONES], device=pose.device)
+    child = torch.tensor([c for _, c in BONES], device=pose.device)
+    return (pose[:, child] - pose[:, parent]).norm(dim=-1)

@@ -10,7 +10,7 @@ stage and at its last iteration, and writes one CSV row per point to
   PA-MPJPE-reflection, N-MPJPE, Mirrored): read by the research tools, never
   by training;
 * ``train_*``: the mean of each logged training loss over the interval;
-* ``heldout_*``: ``core.training_signals.heldout_signals`` on the
+* ``heldout_*``: ``research.training_signals.heldout_signals`` on the
   validation subject's 2D (label-free).
 
 With ``snapshots=True`` it also saves the lifter's weights at every point
@@ -21,7 +21,7 @@ resumed iteration are dropped, and training with the hook is bit-identical
 to training without it (the hook runs in eval mode, without gradients, on
 its own random generator).
 
-With ``select=RULE`` (a ``core.stopping`` rule, e.g. 'default') the hook is
+With ``select=RULE`` (a ``research.stopping`` rule, e.g. 'default') the hook is
 also the stopping option of the two-stage schedule: at the switch to
 distillation ``TIPSyTrainLoop`` makes the snapshot that the rule picks from
 the curve's label-free columns the teacher (in place of an ``EMAHook``'s
@@ -41,13 +41,16 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
+import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
 from ..core.inputs import lifter_input_2d
-from ..core.training_signals import heldout_signals
+from ..research.training_signals import heldout_signals
+from ..evaluation.fast_eval import evaluate_predictions, prepare_split
+from ..models.tipsy_gan_model import with_root_3d
 from ..utils.atomic_write import atomic_output_path
 from .hooks import unwrapped_model
 
@@ -110,7 +113,7 @@ class TIPSyCurveHook(Hook):
             label-free signals.
         snapshots (bool): save the lifter at every point.
         select (str | dict, optional): the stopping rule that picks the
-            teacher (``core.stopping.select``); needs ``snapshots``.
+            teacher (``research.stopping.select``); needs ``snapshots``.
         metrics (bool): score the validation metrics at every point.
     """
 
@@ -142,7 +145,6 @@ class TIPSyCurveHook(Hook):
         return osp.join(runner.work_dir, CURVE_FILE)
 
     def before_train(self, runner):
-        from ..evaluation.fast_eval import prepare_split
         self._prepared = prepare_split(runner.cfg, self.split, self.stride)
         inputs = torch.from_numpy(self._prepared['inputs'])
         step = max(1, len(inputs) // self.signal_poses)
@@ -180,14 +182,23 @@ class TIPSyCurveHook(Hook):
                 iteration == self._last_adversarial_iter(runner):
             self._record(runner, iteration)
 
+    def _predict(self, model, batch_size=16384):
+        """(N, 17, 3) root-relative predictions of the run's test network
+        (normalised units, as ``TIPSyGAN.forward``) on the prepared 2D."""
+        inputs = torch.from_numpy(self._prepared['inputs'])
+        return np.concatenate([
+            with_root_3d(batch, model.predict_depth(batch)).numpy()
+            for batch in inputs.split(batch_size)
+        ])
+
     def _record(self, runner, iteration):
-        from ..evaluation.fast_eval import evaluate_prepared
         model = unwrapped_model(runner)
         row = dict(iter=iteration,
                    epoch=iteration / len(runner.train_loop.dataloader))
         if self.metrics:
-            metrics = evaluate_prepared(model, self._prepared,
-                                        runner.cfg.test_evaluator)
+            metrics = evaluate_predictions(self._predict(model),
+                                           self._prepared,
+                                           runner.cfg.test_evaluator)
             row.update({k: metrics[k] for k in CURVE_METRICS
                         if k in metrics})
         row.update({f'train_{k}': v / max(self._count, 1)
@@ -211,7 +222,7 @@ class TIPSyCurveHook(Hook):
     def picked_lifter(self, runner):
         """(iteration, lifter state_dict) of the point ``select`` picks
         from the curve so far."""
-        from ..core.stopping import select
+        from ..research.stopping import select
         if not self._rows:
             raise RuntimeError(f'TIPSyCurveHook: no curve point in '
                                f'{self._path(runner)} to pick a teacher '

@@ -10,7 +10,7 @@ or, when the config has mmengine's ``EMAHook`` (``ExponentialMovingAverage``
 or ``StochasticWeightAverage``), its averaged lifter: the label-free choice
 of §4.3 (the last weights, or a weight average over a range), or, with a
 ``TIPSyCurveHook(select=RULE)``, the lifter snapshot its label-free stopping
-rule picks (``core/stopping.py``). The EMAHook then stops: it has averaged the adversarial stage, and averaging the student
+rule picks (``research/stopping.py``). The EMAHook then stops: it has averaged the adversarial stage, and averaging the student
 with its own initial weights would spoil it. Checkpoints of the adversarial
 stage hold the averaged weights (EMAHook's convention), so ``tools/test.py``
 on a solo or leg + torso checkpoint scores the averaged lifter.

@@ -1,23 +1,15 @@
-"""A fast evaluator: the metrics of ``tools/test.py`` from whole arrays.
-
-``tools/test.py`` scores a checkpoint through MMPose's per-pose pipeline
-(one dict and one ``PoseDataSample`` per pose, ``GenerateTarget``,
-``PackPoseInputs``, the metrics' per-sample ``process``): about a minute for
-the S9/S11 split on this machine. This path gives the same numbers from
-arrays:
+"""The fast evaluator's data and metrics: ``tools/test.py``'s numbers from
+whole arrays. This module measures only; building and running the models is
+``tipsy_gan.apis.fast_eval``'s (``fast_evaluate``).
 
 1. the frames: the config's dataset built lazily (``Human36mDataset``'s own
    frame selection, ``subjects``, its validity filter, then ``indices``),
    its 2D, 3D and image names read straight from the annotation file;
 2. the input: the 2D normalised by the config's codec, in one call;
-3. the prediction: the config's model, its checkpoint loaded as
-   ``tools/test.py`` loads it, in big batches: a TIPSy ``PoseLifter``
-   (``TIPSyLifterBackbone`` + ``TIPSyLiftingHead``, decoded by its codec
-   with each pose's 2D scale) or a ``TIPSyGAN`` (its test network,
-   normalised units, as its ``forward``);
-4. the metrics: the config's ``test_evaluator`` entries, built and scored by
-   their own ``compute_metrics`` (``tipsy_gan.core.pose_metrics``, already
-   vectorised) on ``results_from_arrays``: the same keys, the same values.
+3. the metrics of given predictions: the config's ``test_evaluator``
+   entries, built and scored by their own ``compute_metrics``
+   (``tipsy_gan.core.pose_metrics``, already vectorised) on
+   ``results_from_arrays``: the same keys, the same values.
 
 ``split='val'`` scores the validation protocol's subject (S8, from the train
 file; ``docs/protocol.md``): the config's test dataset switched to
@@ -28,23 +20,17 @@ splits are S8.
 """
 import copy
 import os.path as osp
-import time
-from typing import Dict, Optional
+from typing import Dict
 
 import numpy as np
-import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, MODELS
+from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS
 
 from ..datasets.h36m_subjects import VALIDATION_SUBJECTS
-from ..utils.data_paths import resolve_data_roots
 from .metrics import _RootRelativePoseMetric, image_fields
 
 SPLITS = ('test', 'val')
-DEFAULT_BATCH_SIZE = 16384
 
 
 def split_dataset_cfg(cfg: Config, split: str = 'test') -> dict:
@@ -115,43 +101,6 @@ def load_split_arrays(dataset_cfg: dict) -> Dict[str, np.ndarray]:
                 img_paths=img_paths)
 
 
-def build_model(cfg: Config, checkpoint: Optional[str]):
-    """The config's model with ``checkpoint`` loaded as ``tools/test.py``'s
-    runner loads it (``strict=False``), in eval mode."""
-    model = MODELS.build(cfg.model)
-    if checkpoint is not None and str(checkpoint).lower() != 'none':
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
-                        revise_keys=[(r'^module.', '')], logger='current')
-    return model.eval()
-
-
-def predict(model, inputs: np.ndarray, scales: np.ndarray,
-            batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-    """``(N, K, 3)`` root-relative predictions, as the model's ``predict``
-    gives them to the metrics (module docstring)."""
-    from ..models.pose_lifter_parts import TIPSyLiftingHead
-    from ..models.tipsy_gan_model import TIPSyGAN, with_root_3d
-
-    inputs = torch.from_numpy(np.ascontiguousarray(inputs))
-    outputs = []
-    with torch.no_grad():
-        for start in range(0, len(inputs), batch_size):
-            batch = inputs[start:start + batch_size]
-            if isinstance(model, TIPSyGAN):
-                outputs.append(with_root_3d(
-                    batch, model.predict_depth(batch)).numpy())
-            elif isinstance(getattr(model, 'head', None), TIPSyLiftingHead):
-                pose = model.backbone(batch).numpy()
-                outputs.append(model.head.decoder.decode(
-                    pose, scales[start:start + batch_size])[0])
-            else:
-                raise TypeError(
-                    f'the fast evaluator scores TIPSyGAN models and '
-                    f'PoseLifters with TIPSyLiftingHead, not '
-                    f'{type(model).__name__}: use tools/test.py')
-    return np.concatenate(outputs)
-
-
 def compute_metrics(evaluator_cfgs, pred, gt, mask, img_paths
                     ) -> Dict[str, float]:
     """Each evaluator's metrics (with its ``prefix``), as ``tools/test.py``
@@ -177,40 +126,6 @@ def compute_metrics(evaluator_cfgs, pred, gt, mask, img_paths
     return metrics
 
 
-def fast_evaluate(config, checkpoint: Optional[str], split: str = 'test',
-                  cfg_options: Optional[dict] = None,
-                  batch_size: int = DEFAULT_BATCH_SIZE,
-                  model=None) -> Dict[str, float]:
-    """``tools/test.py``'s metrics of ``checkpoint`` on ``split``.
-
-    Args:
-        config (str | Config): a TIPSyGAN or TIPSy PoseLifter config.
-        checkpoint (str | None): its weights ('none'/None: as built).
-        split (str): 'test' (the config's test set) or 'val' (S8, the
-            validation protocol's subject).
-        cfg_options (dict, optional): merged into the config, as
-            ``--cfg-options`` (e.g. ``{'test_dataloader.dataset.indices':
-            1000}``).
-        batch_size (int): poses per forward pass.
-        model: an already built (and loaded) model to score instead, e.g.
-            a training run's, for curves; ``checkpoint`` is then ignored.
-
-    Returns:
-        dict: the metrics, keyed as ``tools/test.py``'s ``--out`` file.
-    """
-    import tipsy_gan.mmpose_modules  # noqa: F401  registers our modules
-    cfg = (copy.deepcopy(config) if isinstance(config, Config) else
-           Config.fromfile(config))
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    resolve_data_roots(cfg)
-    init_default_scope(cfg.get('default_scope', 'mmpose'))
-    prepared = prepare_split(cfg, split)
-    if model is None:
-        model = build_model(cfg, checkpoint)
-    return evaluate_prepared(model, prepared, cfg.test_evaluator, batch_size)
-
-
 def prepare_split(cfg: Config, split: str = 'test',
                   stride: int = 1) -> Dict[str, np.ndarray]:
     """The arrays that score ``split`` of ``cfg``: ``inputs`` (N, K, 2)
@@ -227,25 +142,10 @@ def prepare_split(cfg: Config, split: str = 'test',
                 scales=encoded['keypoints_2d_scale'])
 
 
-def evaluate_prepared(model, prepared: Dict[str, np.ndarray], evaluator_cfgs,
-                      batch_size: int = DEFAULT_BATCH_SIZE
-                      ) -> Dict[str, float]:
-    """The metrics of ``model`` (scored in eval mode, then restored) on
-    :func:`prepare_split`'s arrays."""
-    was_training = model.training
-    model.eval()
-    try:
-        pred = predict(model, prepared['inputs'], prepared['scales'],
-                       batch_size)
-    finally:
-        model.train(was_training)
+def evaluate_predictions(pred: np.ndarray, prepared: Dict[str, np.ndarray],
+                         evaluator_cfgs) -> Dict[str, float]:
+    """The metrics of ``(N, K, 3)`` predictions of :func:`prepare_split`'s
+    frames."""
     return compute_metrics(evaluator_cfgs, pred, prepared['lifting_target'],
                            prepared['lifting_target_visible'],
                            prepared['img_paths'])
-
-
-def timed_fast_evaluate(*args, **kwargs):
-    """``(metrics, seconds)`` of :func:`fast_evaluate`."""
-    start = time.perf_counter()
-    metrics = fast_evaluate(*args, **kwargs)
-    return metrics, time.perf_counter() - start

@@ -3,7 +3,7 @@
 A rule reads a run's learning curve (``TIPSyCurveHook`` rows, oldest first)
 and returns the index of the point to keep, using only label-free columns:
 ``train_*`` (the training losses) and ``heldout_*``
-(``core.training_signals`` on the validation subject's 2D). It must never
+(``research.training_signals`` on the validation subject's 2D). It must never
 read a metric column (PA-MPJPE, N-MPJPE, ...): ``select`` hides them.
 
 Rules (``select(rows, rule)``; ``rule`` a name below, a name of

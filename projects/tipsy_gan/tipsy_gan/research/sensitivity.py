@@ -28,8 +28,8 @@ from typing import Dict, Sequence, Tuple
 
 import torch
 
-from .networks import LEG_POSITIONS, TORSO_POSITIONS
-from .skeleton import H36M_JOINT_NAMES, NON_ROOT_JOINTS
+from ..core.networks import LEG_POSITIONS, TORSO_POSITIONS
+from ..core.skeleton import H36M_JOINT_NAMES, NON_ROOT_JOINTS
 
 PAPER_SCALE = 1.05  # §4.4: "increased by 5 % in size"
 PARTS = {'legs': LEG_POSITIONS, 'torso': TORSO_POSITIONS}

@@ -25,27 +25,14 @@ from typing import Dict
 
 import torch
 
-from . import losses
-from .adversarial_step import lift_views
-from .gan_losses import BCEGANLoss
-from .networks import eval_mode, run_network
-from .skeleton import BONES
+from ..core import losses
+from ..core.adversarial_step import lift_views
+from ..core.gan_losses import BCEGANLoss
+from ..core.networks import eval_mode, run_network
+from ..core.skeleton import bone_lengths
 
 # (left bone, right bone) as indices into BONES.
 SYMMETRIC_BONE_PAIRS = ((3, 0), (4, 1), (5, 2), (10, 13), (11, 14), (12, 15))
-
-
-def with_root(pose_3d: torch.Tensor) -> torch.Tensor:
-    """(B, 16, 3) non-root joints -> (B, 17, 3) with the root at 0."""
-    return torch.cat([pose_3d.new_zeros(pose_3d.shape[0], 1, 3), pose_3d], 1)
-
-
-def bone_lengths(pose_3d: torch.Tensor) -> torch.Tensor:
-    """(B, 16, 3) root-relative non-root joints -> (B, 16) bone lengths."""
-    pose = with_root(pose_3d)
-    parent = torch.tensor([p for p, _ in BONES], device=pose.device)
-    child = torch.tensor([c for _, c in BONES], device=pose.device)
-    return (pose[:, child] - pose[:, parent]).norm(dim=-1)
 
 
 def bone_asymmetry(pose_3d: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

@@ -14,8 +14,7 @@ from mmpose.apis import init_model
 from mmpose.models.pose_estimators import PoseLifter
 
 from .. import mmpose_modules  # noqa: F401  (TIPSy's registered parts)
-from ..core.depth_flip import with_root
-from ..core.normalization import normalize_pose_2d
+from ..core.inference import lift_h36m_keypoints
 from ..models.pose_lifter_parts import TIPSyLifterBackbone
 from ..paths import DEFAULT_LIFTER_CONFIG, PUBLISHED_STUDENT
 
@@ -57,11 +56,9 @@ def lift_h36m(lifter: PoseLifter, keypoints_h36m: torch.Tensor
         raise ValueError('the lifter must have its root at index 0 (the '
                          'Human3.6M pelvis), got '
                          f'{lifter.head.decoder.root_index}')
-    # the codec's encode: root-centred, max-normalised, root row dropped
-    normalised, scale, _ = normalize_pose_2d(keypoints_h36m.float())
-    lifted = lifter.head.forward(lifter.extract_feat(normalised[:, 1:]))
-    # the codec's decode: root back at the origin, times the 2D scale
-    return with_root(lifted) * scale[:, None, None]
+    return lift_h36m_keypoints(
+        lambda pose_2d: lifter.head.forward(lifter.extract_feat(pose_2d)),
+        keypoints_h36m)
 
 
 def to_display_frame(keypoints_3d: np.ndarray) -> np.ndarray:

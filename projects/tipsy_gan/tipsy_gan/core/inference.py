@@ -10,11 +10,33 @@ pair (fig. 4's unit, ``networks.dense_layers``) is one Linear layer:
 so each pair costs one matrix product and no normalisation pass. It is
 exact up to rounding (a test checks 1e-5) and only for eval mode: in train
 mode batch norm uses the batch's own statistics.
+
+``lift_h36m_keypoints`` is the one lifting of pixel keypoints: the codec's
+encoding, a lifter's (x, y, ẑ), the codec's decoding. The demos' MMPose
+``PoseLifter`` (``apis.lifting``) and the torch-only student
+(``standalone.lifting``) both go through it.
 """
 import copy
 
 import torch
 from torch import nn
+
+from .depth_flip import with_root
+from .normalization import normalize_pose_2d
+
+
+def lift_h36m_keypoints(lift_3d, keypoints_h36m: torch.Tensor
+                        ) -> torch.Tensor:
+    """(N, 17, 3) root-relative 3D in the 2D poses' pixel units from (N, 17,
+    2) Human3.6M keypoints (root = pelvis, index 0).
+
+    ``lift_3d`` maps the normalised (N, 16, 2) non-root 2D to its (N, 16, 3)
+    lifted (x, y, ẑ). Encoding: root-centred, max-normalised, root row
+    dropped (``normalize_pose_2d``); decoding: the root back at the origin,
+    times each pose's 2D scale.
+    """
+    normalised, scale, _ = normalize_pose_2d(keypoints_h36m.float())
+    return with_root(lift_3d(normalised[:, 1:])) * scale[:, None, None]
 
 
 @torch.no_grad()

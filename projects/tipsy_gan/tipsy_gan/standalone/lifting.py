@@ -1,10 +1,8 @@
 """The demos' lifting path on core functions only (no mmpose).
 
 ``tipsy_gan.apis.lifting.lift_h36m`` lifts (N, 17, 2) Human3.6M keypoints
-with an MMPose ``PoseLifter``: the codec's encoding
-(``core.normalization.normalize_pose_2d``, root row dropped), the
-``TIPSyLifterBackbone`` (a ``ResidualLifter``, then (x, y, ẑ)) and the
-codec's decoding (root back at the origin, times the 2D scale).
+with an MMPose ``PoseLifter``, through ``core.inference.lift_h36m_keypoints``
+(the codec's encoding, the lifter's (x, y, ẑ), the codec's decoding).
 :func:`lift_h36m` does the same with a plain ``ResidualLifter``, e.g. a
 student loaded with :func:`load_exported_student` or taken from a training
 checkpoint with :func:`student_from_state_dict`.
@@ -14,9 +12,8 @@ import re
 import numpy as np
 import torch
 
-from ..core.depth_flip import with_root
+from ..core.inference import lift_h36m_keypoints
 from ..core.networks import NUM_INPUT_JOINTS, ResidualLifter
-from ..core.normalization import normalize_pose_2d
 
 EXPORTED_PREFIX = 'backbone.lifter.'
 
@@ -79,10 +76,9 @@ def lift_h36m(student: torch.nn.Module, keypoints_h36m: torch.Tensor
     was_training = student.training
     student.eval()
     try:
-        normalised, scale, _ = normalize_pose_2d(keypoints_h36m.float())
-        pose_2d = normalised[:, 1:]
-        depth = student(pose_2d)
-        lifted = torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1)
-        return with_root(lifted) * scale[:, None, None]
+        return lift_h36m_keypoints(
+            lambda pose_2d: torch.cat(
+                [pose_2d, student(pose_2d).unsqueeze(-1)], dim=-1),
+            keypoints_h36m)
     finally:
         student.train(was_training)

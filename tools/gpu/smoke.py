@@ -45,10 +45,8 @@ from tipsy_gan.standalone.data import (load_pose_file,  # noqa: E402
 from tipsy_gan.standalone.lifting import (lift_h36m,  # noqa: E402
                                           load_exported_student)
 from tipsy_gan.standalone.recipe import load_recipe  # noqa: E402
+from tipsy_gan.paths import PUBLISHED_STUDENT  # noqa: E402
 from tipsy_gan.standalone.trainer import Options, Trainer  # noqa: E402
-
-PUBLISHED_STUDENT = (REPO_ROOT / 'projects' / 'tipsy_gan' / 'checkpoints' /
-                     'tipsy_h36m_cpu_student.pth')
 
 
 def parse_args(argv=None):

@@ -17,8 +17,9 @@ train_cfg = dict(adversarial_epochs=4, distillation_epochs=1)
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='NonFiniteLossHook'),
-    # 942 iterations an epoch: a point every quarter epoch. metrics=False:
-    # a final run trains on S8's 2D, and the rule reads no metric anyway.
-    dict(type='TIPSyCurveHook', interval=236, select='min_bone_spread',
-         metrics=False),
+    # A point every quarter epoch (236 iterations of fps10's 942).
+    # metrics=False: a final run trains on S8's 2D, and the rule reads no
+    # metric anyway.
+    dict(type='TIPSyCurveHook', interval_epochs=0.25,
+         select='min_bone_spread', metrics=False),
 ]

@@ -138,3 +138,21 @@ def test_select_with_an_ema_hook_is_refused(tmp_path, data_root):
     with pytest.raises(ValueError, match='select needs snapshots'):
         from tipsy_gan.engine.curve_hook import TIPSyCurveHook
         TIPSyCurveHook(interval=3, select='last', snapshots=False)
+
+
+def test_an_interval_in_epochs_is_turned_into_iterations_at_the_start(
+        tmp_path, data_root):
+    """8 iterations an epoch: 0.3 epochs is 2.4, rounded to 2 iterations,
+    and 0.25 × 942 (fps10's epoch) would be 236 (half up)."""
+    curve = ("dict(type='TIPSyCurveHook', interval_epochs=0.3, "
+             "split='test', metrics=False)")
+    runner = make_runner(tmp_path, data_root, curve, adversarial_epochs=1,
+                         distillation_epochs=0)
+    runner.train()
+    rows = read_curve(Path(runner.work_dir) / 'curve.csv')
+    assert [r['iter'] for r in rows] == [2, 4, 6, 8]
+    from tipsy_gan.engine.curve_hook import TIPSyCurveHook
+    for bad in (dict(), dict(interval=3, interval_epochs=0.25),
+                dict(interval_epochs=0)):
+        with pytest.raises(ValueError, match='interval'):
+            TIPSyCurveHook(**bad)

@@ -37,6 +37,7 @@ Config::
     custom_hooks = [..., dict(type='TIPSyCurveHook', interval=190)]
 """
 import csv
+import math
 import os
 import os.path as osp
 from typing import Dict, List, Optional
@@ -106,7 +107,11 @@ class TIPSyCurveHook(Hook):
     """See the module docstring.
 
     Args:
-        interval (int): iterations between points.
+        interval (int, optional): iterations between points.
+        interval_epochs (float, optional): or the same in epochs (e.g. 0.25:
+            a point every quarter epoch), turned into iterations from the
+            train loader's length when training starts (rounded half up;
+            at least 1). Give one of the two.
         split (str): 'val' (S8, the protocol) or 'test'.
         stride (int): score every ``stride``-th validation pose.
         signal_poses (int): validation poses (evenly spread) for the
@@ -119,17 +124,26 @@ class TIPSyCurveHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self, interval: int, split: str = 'val', stride: int = 1,
-                 signal_poses: int = 8192, snapshots: bool = True,
-                 select=None, metrics: bool = True):
-        if int(interval) < 1:
+    def __init__(self, interval: Optional[int] = None, split: str = 'val',
+                 stride: int = 1, signal_poses: int = 8192,
+                 snapshots: bool = True, select=None, metrics: bool = True,
+                 interval_epochs: Optional[float] = None):
+        if (interval is None) == (interval_epochs is None):
+            raise ValueError('TIPSyCurveHook: give interval (iterations) or '
+                             'interval_epochs (epochs), not both or neither')
+        if interval is not None and int(interval) < 1:
             raise ValueError(f'interval must be >= 1, got {interval!r}')
+        if interval_epochs is not None and not float(interval_epochs) > 0:
+            raise ValueError('interval_epochs must be > 0, got '
+                             f'{interval_epochs!r}')
+        self.interval_epochs = (None if interval_epochs is None else
+                                float(interval_epochs))
         if select is not None and not snapshots:
             raise ValueError('TIPSyCurveHook: select needs snapshots=True '
                              '(the picked lifter is read back from them)')
         self.select = select
         self.metrics = metrics
-        self.interval = int(interval)
+        self.interval = None if interval is None else int(interval)
         self.split = split
         self.stride = int(stride)
         self.signal_poses = int(signal_poses)
@@ -145,6 +159,13 @@ class TIPSyCurveHook(Hook):
         return osp.join(runner.work_dir, CURVE_FILE)
 
     def before_train(self, runner):
+        if self.interval_epochs is not None:
+            per_epoch = len(runner.train_loop.dataloader)
+            self.interval = max(
+                1, math.floor(self.interval_epochs * per_epoch + 0.5))
+            print_log(f'TIPSyCurveHook: a point every {self.interval} '
+                      f'iterations ({self.interval_epochs:g} of an epoch of '
+                      f'{per_epoch})', logger='current')
         self._prepared = prepare_split(runner.cfg, self.split, self.stride)
         inputs = torch.from_numpy(self._prepared['inputs'])
         step = max(1, len(inputs) // self.signal_poses)

@@ -408,7 +408,10 @@ def test_checkpoint_meta_and_log_name_the_network_dtype_auto_picked(
             tmp_path, data_root, base='parts_h36m_cpu.py',
             adversarial_epochs=1, distillation_epochs=0, train_poses=128,
             extra="model.update(adversarial=dict(renormalize_views=True, "
-                  "network_dtype='auto'))")
+                  "network_dtype='auto'))\n"
+                  # its own logger (mmengine keys loggers by this name), so
+                  # the log file is this run's
+                  f"experiment_name = 'network_dtype_{expected}'")
         runner.train()
     finally:
         networks._auto_network_dtype.cache_clear()

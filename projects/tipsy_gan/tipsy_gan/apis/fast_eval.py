@@ -32,7 +32,7 @@ from .. import mmpose_modules  # noqa: F401  (TIPSy's registered parts)
 from ..evaluation.fast_eval import (SPLITS, evaluate_predictions,  # noqa: F401
                                     prepare_split)
 from ..models.pose_lifter_parts import TIPSyLiftingHead
-from ..models.tipsy_gan_model import TIPSyGAN, with_root_3d
+from ..models.tipsy_gan_model import TIPSyGAN
 from ..utils.data_paths import resolve_data_roots
 
 DEFAULT_BATCH_SIZE = 16384
@@ -58,8 +58,7 @@ def predict(model, inputs: np.ndarray, scales: np.ndarray,
         for start in range(0, len(inputs), batch_size):
             batch = inputs[start:start + batch_size]
             if isinstance(model, TIPSyGAN):
-                outputs.append(with_root_3d(
-                    batch, model.predict_depth(batch)).numpy())
+                outputs.append(model.predict_pose_3d(batch).numpy())
             elif isinstance(getattr(model, 'head', None), TIPSyLiftingHead):
                 pose = model.backbone(batch).numpy()
                 outputs.append(model.head.decoder.decode(

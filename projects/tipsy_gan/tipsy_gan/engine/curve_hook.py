@@ -51,7 +51,6 @@ from mmpose.registry import HOOKS
 from ..core.inputs import lifter_input_2d
 from ..research.training_signals import heldout_signals
 from ..evaluation.fast_eval import evaluate_predictions, prepare_split
-from ..models.tipsy_gan_model import with_root_3d
 from ..utils.atomic_write import atomic_output_path
 from .hooks import unwrapped_model
 
@@ -208,7 +207,7 @@ class TIPSyCurveHook(Hook):
         (normalised units, as ``TIPSyGAN.forward``) on the prepared 2D."""
         inputs = torch.from_numpy(self._prepared['inputs'])
         return np.concatenate([
-            with_root_3d(batch, model.predict_depth(batch)).numpy()
+            model.predict_pose_3d(batch).numpy()
             for batch in inputs.split(batch_size)
         ])
 

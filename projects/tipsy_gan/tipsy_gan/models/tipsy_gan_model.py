@@ -261,6 +261,11 @@ class TIPSyGAN(BaseModel):
         with torch.no_grad(), eval_mode(network):
             return network(pose_2d)
 
+    def predict_pose_3d(self, pose_2d: torch.Tensor) -> torch.Tensor:
+        """(B, 16, 2) normalised 2D -> (B, 17, 3) root-relative (x, y, ẑ),
+        the root at the origin: what ``forward`` hands the metrics."""
+        return with_root_3d(pose_2d, self.predict_depth(pose_2d))
+
     def forward(self, inputs, data_samples: Optional[Sequence] = None,
                 mode: str = 'predict'):
         if mode == 'loss':

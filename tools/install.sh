@@ -20,6 +20,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 step "build tools"
 $PIP install -q -r requirements/build.txt
 step "torch"
+# torch 2.14.1 on x86_64 is a CUDA build: about 6 GB in the venv, more while pip unpacks it.
+if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+  free_gb=$(df -Pk "$VENV" | awk 'NR==2 {print int($4 / 1048576)}')
+  if [ "${free_gb:-0}" -lt 10 ]; then
+    echo "[install] error: ${free_gb} GB free on the disk that holds $VENV; installing torch needs about 10 GB" >&2
+    echo "[install] (old clones with their own .venv are the usual cause: df -h; du -sh /tmp/*)" >&2
+    exit 1
+  fi
+fi
 $PIP install -q -r requirements/torch.txt
 step "mmengine"
 $PIP install -q "$(grep '^mmengine' requirements/openmmlab.txt)"

@@ -55,3 +55,25 @@ def test_distillation_reduces_the_loss():
         last = _step(student, teacher, optimizer,
                                               pose_2d)['loss']
     assert last < 0.5 * first
+
+
+def test_a_target_correction_changes_what_the_student_learns_from():
+    torch.manual_seed(0)
+    teacher = nw.PartSplitLifter(width=32).eval()
+    student = nw.ResidualLifter(16, 16, width=32)
+    pose_2d = torch.rand(32, 16, 2) * 2 - 1
+    seen = []
+
+    def negate(pose, depth):
+        seen.append(pose)
+        return -depth
+
+    out = distillation.distillation_losses(student, teacher, pose_2d,
+                                           correct_target=negate)
+    assert seen and seen[0] is pose_2d
+    with torch.no_grad():
+        expected = losses.distillation_loss(student(pose_2d),
+                                            -teacher(pose_2d))
+    assert torch.allclose(out['loss'], expected)
+    plain = distillation.distillation_losses(student, teacher, pose_2d)
+    assert not torch.allclose(out['loss'], plain['loss'])

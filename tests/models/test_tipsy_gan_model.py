@@ -258,3 +258,57 @@ def test_loading_a_pose_lifter_checkpoint_is_refused():
                                torch.zeros(16, 32)})
 
 
+
+
+SIGN_CHOICE = dict(rotations=2, discriminator_weight=1.0)
+
+
+def test_sign_choice_corrects_predictions_over_the_lifters_parts():
+    model, _ = build(sign_choice=dict(SIGN_CHOICE, use_for=['predictions']))
+    plain, _ = build()
+    plain.load_state_dict(model.state_dict())
+    model.eval(), plain.eval()
+    x = poses(32)
+    raw = plain.predict_depth(x)
+    chosen = model.predict_depth(x)
+    expected = model.sign_chooser.choose(x, raw, model.lifter.parts,
+                                         model.config,
+                                         model.discriminator)[0]
+    assert torch.equal(chosen, expected)
+    # each part's depths are the raw ones, or all negated
+    for positions in model.lifter.parts.values():
+        part_raw, part = raw[:, list(positions)], chosen[:, list(positions)]
+        kept = (part == part_raw).all(1)
+        assert (kept | (part == -part_raw).all(1)).all()
+    assert model.sign_choice_for == ('predictions', )
+
+
+def test_sign_choice_corrects_the_teachers_targets():
+    model, wrappers = build(sign_choice=dict(SIGN_CHOICE,
+                                             use_for=['targets']))
+    model.train_step({'inputs': poses()}, wrappers)
+    model.start_distillation(model.lifter)
+    calls = []
+    original = model.choose_signs
+    model.choose_signs = lambda *a: calls.append(a) or original(*a)
+    model.train_step({'inputs': poses(seed=1)}, wrappers)
+    assert len(calls) == 1
+    # predictions are left alone without 'predictions'
+    model.eval()
+    model.predict_depth(poses(8))
+    assert len(calls) == 1
+
+
+def test_sign_choice_for_predictions_needs_the_discriminators_weights():
+    model, _ = build(sign_choice=dict(SIGN_CHOICE, use_for=['predictions']))
+    lifter_only = {k: v for k, v in model.state_dict().items()
+                   if k.startswith('lifter.')}
+    with pytest.raises(ValueError, match='discriminator'):
+        model.load_state_dict(lifter_only)
+    without, _ = build()
+    without.load_state_dict(lifter_only, strict=False)  # no choice: fine
+
+
+def test_sign_choice_names_a_bad_use():
+    with pytest.raises(ValueError, match='use_for'):
+        build(sign_choice=dict(SIGN_CHOICE, use_for=['training']))

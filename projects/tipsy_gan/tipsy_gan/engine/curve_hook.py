@@ -29,8 +29,9 @@ average). ``metrics=False`` skips the validation metrics (a final run,
 which trains on S8's 2D, has no use for them; the rule never reads them).
 At the end of training the picked lifter is also written as
 ``work_dir/picked_lifter.pth``, a checkpoint that ``tools/test.py`` scores
-with a solo or leg + torso config (its ``lifter.*`` weights and the pick in
-``meta``).
+with a solo or leg + torso config (its ``lifter.*`` weights, the
+discriminator at the end of training, which a ``sign_choice`` for
+predictions scores with, and the pick in ``meta``).
 
 Config::
 
@@ -256,8 +257,14 @@ class TIPSyCurveHook(Hook):
         if self.select is None:
             return
         iteration, state = self.picked_lifter(runner)
+        # The discriminator at the end of training rides along: a label-free
+        # sign choice (TIPSyGAN's sign_choice) scores with it.
+        discriminator = unwrapped_model(runner).discriminator.state_dict()
         checkpoint = dict(
-            state_dict={f'lifter.{k}': v for k, v in state.items()},
+            state_dict={
+                **{f'lifter.{k}': v for k, v in state.items()},
+                **{f'discriminator.{k}': v.detach().cpu()
+                   for k, v in discriminator.items()}},
             meta=dict(picked_iter=int(iteration), rule=repr(self.select),
                       source=PICKED_SOURCE))
         with atomic_output_path(osp.join(runner.work_dir, PICKED_FILE)) as tmp:

@@ -12,10 +12,11 @@ from ..core.networks import (PartSplitLifter, PoseDiscriminator,
 from ..core.priors import (BoneProportionPrior, FacingPrior,
                            HipCollinearityPrior, KneeBendPrior,
                            NoseForwardPrior)
+from ..core.sign_choice import PartSignChooser
 
 for _module in (PartSplitLifter, SoloLifter, ResidualLifter,
                 PoseDiscriminator, Orthographic, Perspective, BCEGANLoss,
                 LeastSquaresGANLoss, KneeBendPrior, FacingPrior, BoneProportionPrior,
                 NoseForwardPrior, HipCollinearityPrior,
-                AllAngleConsistency):
+                AllAngleConsistency, PartSignChooser):
     MODELS.register_module(module=_module)

@@ -45,6 +45,26 @@ def with_root_3d(pose_2d: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
     return with_root(torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1))
 
 
+SIGN_CHOICE_USES = ('targets', 'predictions')
+
+
+def build_sign_chooser(cfg: Optional[dict]):
+    """``(PartSignChooser or None, uses)`` from ``TIPSyGAN``'s
+    ``sign_choice`` argument."""
+    if cfg is None:
+        return None, ()
+    cfg = dict(cfg)
+    uses = tuple(cfg.pop('use_for', SIGN_CHOICE_USES))
+    unknown = sorted(set(uses) - set(SIGN_CHOICE_USES))
+    if unknown or not uses:
+        raise ValueError(f'sign_choice.use_for must name some of '
+                         f'{SIGN_CHOICE_USES}, got {uses}')
+    if cfg.get('priors') is not None:
+        cfg['priors'] = [MODELS.build(p) for p in cfg['priors']]
+    cfg.setdefault('type', 'PartSignChooser')
+    return MODELS.build(cfg), uses
+
+
 @MODELS.register_module()
 class TIPSyGAN(BaseModel):
     """Adversarial lifting (part or solo generators) and distillation.
@@ -74,6 +94,14 @@ class TIPSyGAN(BaseModel):
         seed (int): seed of the step's random numbers (rank added).
         validate_inputs (bool): check every batch for NaN, inf and all-zero
             poses (one host sync per step; shapes are always checked).
+        sign_choice (dict, optional): a label-free choice of each part's
+            depth sign per pose (``core.sign_choice.PartSignChooser``; not
+            in the paper), e.g. ``dict(rotations=8, discriminator_weight=1.0,
+            use_for=('targets', 'predictions'))``. 'targets' corrects the
+            teacher's depths before distillation; 'predictions' corrects
+            what the test network predicts (over the lifter's part split;
+            the discriminator's weights must then be in the checkpoint).
+            ``priors`` (list[dict]) replaces its default sign priors.
     """
 
     # optimiser-wrapper name -> attribute, for TIPSyOptimWrapperConstructor
@@ -95,6 +123,7 @@ class TIPSyGAN(BaseModel):
                  test_network: str = 'auto',
                  seed: int = 0,
                  validate_inputs: bool = True,
+                 sign_choice: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor,
@@ -125,6 +154,8 @@ class TIPSyGAN(BaseModel):
             **(adversarial or {}))
         for name in self.lifter.parts:  # a missing weight fails here
             self.config.adversarial_weight(name)
+        self.sign_chooser, self.sign_choice_for = build_sign_chooser(
+            sign_choice)
         self.test_network = test_network
         self.seed = int(seed)
         self.validate_inputs = validate_inputs
@@ -196,6 +227,9 @@ class TIPSyGAN(BaseModel):
         held = {k[len(prefix):].split('.')[0] for k in state_dict
                 if k.startswith(prefix)}
         needed = held | {'lifter'}
+        if ('predictions' in self.sign_choice_for
+                and self.sign_chooser.discriminator_weight):
+            needed.add('discriminator')  # the sign choice scores with D
         if bool(state_dict.get(prefix + 'distilling', False)):
             needed.add('student')
         missing = sorted(k for k in own if k[len(prefix):].split('.')[0]
@@ -223,9 +257,11 @@ class TIPSyGAN(BaseModel):
                       logger='current')
             self._announced_network_dtype = True
         if bool(self.distilling):
-            return distillation_train_step(self.student, self.teacher,
-                                           pose_2d, optim_wrapper['student'],
-                                           self.config.network_dtype)
+            return distillation_train_step(
+                self.student, self.teacher, pose_2d,
+                optim_wrapper['student'], self.config.network_dtype,
+                self.choose_signs if 'targets' in self.sign_choice_for
+                else None)
         return adversarial_train_step(self.lifter, self.discriminator,
                                       pose_2d, self.config,
                                       optim_wrapper['generator'],
@@ -259,7 +295,19 @@ class TIPSyGAN(BaseModel):
         """(B, 16, 2) normalised 2D -> (B, 16) depths, test network, eval."""
         network = self._test_lifter()
         with torch.no_grad(), eval_mode(network):
-            return network(pose_2d)
+            depth = network(pose_2d)
+        if 'predictions' in self.sign_choice_for:
+            depth = self.choose_signs(pose_2d, depth)
+        return depth
+
+    def choose_signs(self, pose_2d: torch.Tensor,
+                     depth: torch.Tensor) -> torch.Tensor:
+        """``depth`` with each part's sign (the lifter's split) chosen per
+        pose by ``sign_choice``'s label-free scores."""
+        return self.sign_chooser.choose(pose_2d, depth,
+                                        unwrap(self.lifter).parts,
+                                        self.config,
+                                        unwrap(self.discriminator))[0]
 
     def predict_pose_3d(self, pose_2d: torch.Tensor) -> torch.Tensor:
         """(B, 16, 2) normalised 2D -> (B, 17, 3) root-relative (x, y, ẑ),

@@ -202,7 +202,8 @@ def test_layernorm_recipe_configs_say_how_to_run_them(name):
 
 def test_layernorm_recipe_differs_from_the_bone_recipe_by_its_options():
     """Issue 18's recipe: LayerNorm generators, a BatchNorm student, the
-    sign priors at weight 3, the rest of tipsy_h36m_cpu_bone.py."""
+    sign priors at weight 3, 8 adversarial epochs and 5 of distillation,
+    the rest of tipsy_h36m_cpu_bone.py."""
     ln, bone = load('tipsy_h36m_cpu_ln'), load('tipsy_h36m_cpu_bone')
     assert ln.model.lifter.norm == 'layer'
     assert ln.model.student.get('norm', 'batch') == 'batch'
@@ -212,7 +213,9 @@ def test_layernorm_recipe_differs_from_the_bone_recipe_by_its_options():
     for key in ('discriminator', 'projection', 'adversarial', 'student'):
         assert ln.model[key] == bone.model[key], key
     assert ln.custom_hooks == bone.custom_hooks
-    assert ln.train_cfg.adversarial_epochs == bone.train_cfg.adversarial_epochs
+    assert (ln.train_cfg.adversarial_epochs,
+            bone.train_cfg.adversarial_epochs) == (8, 4)
+    assert ln.train_cfg.distillation_epochs == 5
     model = build_model('tipsy_h36m_cpu_ln')
     norms = {type(m).__name__ for m in model.lifter.modules()}
     assert 'LayerNorm' in norms and 'BatchNorm1d' not in norms

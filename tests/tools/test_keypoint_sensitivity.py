@@ -191,3 +191,13 @@ def test_a_picked_lifter_loads_as_the_lifter_and_nothing_else(tmp_path):
     torch.testing.assert_close(lifter(pose), trained.eval()(pose))
     with pytest.raises(ValueError, match='picked lifter.*no student'):
         _tool().load_lifter(str(config), str(ckpt), 'student')
+    # since issue 18 the file also carries the final discriminator
+    with_d = tmp_path / 'picked_with_d.pth'
+    model = TIPSyGAN(lifter=dict(type='SoloLifter', width=16))
+    torch.save(dict(state_dict={
+        **{f'lifter.{k}': v for k, v in trained.state_dict().items()},
+        **{f'discriminator.{k}': v for k, v in
+           model.discriminator.state_dict().items()}},
+        meta=dict(picked_iter=236, source='TIPSyCurveHook')), with_d)
+    lifter, _ = _tool().load_lifter(str(config), str(with_d))
+    torch.testing.assert_close(lifter(pose), trained.eval()(pose))

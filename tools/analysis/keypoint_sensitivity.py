@@ -130,9 +130,10 @@ def load_lifter(config, checkpoint, network='auto'):
                              f"(TIPSyCurveHook); it holds no {network}")
         lifter_state = {k[len('lifter.'):]: v for k, v in state_dict.items()
                         if k.startswith('lifter.')}
-        if len(lifter_state) != len(state_dict):
+        if any(not k.startswith(('lifter.', 'discriminator.'))
+               for k in state_dict):
             raise ValueError(f'{checkpoint}: a picked lifter with keys '
-                             'outside lifter.*')
+                             'outside lifter.* and discriminator.*')
         model.lifter.load_state_dict(lifter_state)
         return (model.lifter.eval(), 'picked lifter (iteration '
                 f"{meta.get('picked_iter')}, {type(model.lifter).__name__})")

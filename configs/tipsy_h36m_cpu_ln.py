@@ -2,8 +2,8 @@
 # projects/tipsy_gan/docs/stability.md): the bone-prior recipe
 # (tipsy_h36m_cpu_bone.py) with LayerNorm in the two generators (the student
 # keeps BatchNorm) and the depth-sign priors (knee bend, facing) at weight 3.
-# 8 adversarial epochs (chosen on S8: 4 epochs gave leg + torso 66.7 and solo
-# 61.8, 8 epochs 65.7 and 57.5); the teacher the label-free rule's pick
+# 8 adversarial epochs (chosen on S8 against 4: docs/stability.md's research
+# table); the teacher the label-free rule's pick
 # (min_bone_spread, a snapshot every quarter epoch); then 5 distillation
 # epochs (chosen on S8: 1 epoch left the student 6.4 mm behind its teacher,
 # 5 epochs 2.1 mm; configs/research/tipsy_h36m_cpu_val_signs3_layernorm_

@@ -39,7 +39,7 @@ from tipsy_gan.apis.keypoint_conversion import COCO
 from tipsy_gan.apis.keypoints_json import (LAYOUTS,
                                            coco_annotations_to_predictions,
                                            run_lift_2d_json)
-from tipsy_gan.apis.lifting import load_lifter
+from tipsy_gan.apis.lifting import load_pose_lifter
 
 
 def parse_args(argv=None):
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
                     print(f'wrote {path}')
             return 0
         # FileNotFoundError: no checkpoint; ValueError: not a TIPSy config
-        lifter = load_lifter(args.lifter_config, args.lifter_checkpoint,
+        lifter = load_pose_lifter(args.lifter_config, args.lifter_checkpoint,
                              args.device)
     except (InputError, FileNotFoundError, ValueError) as error:
         return fail(str(error))

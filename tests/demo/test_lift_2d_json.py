@@ -13,7 +13,7 @@ from mmengine.structures import InstanceData
 from mmpose.apis import inference_pose_lifter_model
 from mmpose.structures import PoseDataSample
 
-from tipsy_gan.apis.lifting import lift_h36m, load_lifter
+from tipsy_gan.apis.lifting import lift_h36m, load_pose_lifter
 from tipsy_gan.core.pose_metrics import pa_mpjpe, root_relative
 from tipsy_gan.paths import REPO_ROOT, shared_dir
 from conftest import load_demo_script
@@ -38,7 +38,7 @@ MAX_SHARE_OF_ZERO_DEPTH_ERROR = 0.85
 
 @pytest.fixture(scope='module')
 def lifter(fixture_dir):
-    return load_lifter()  # the published student, the demos' default
+    return load_pose_lifter()  # the published student, the demos' default
 
 
 @pytest.fixture(scope='module')

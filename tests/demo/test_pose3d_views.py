@@ -71,10 +71,10 @@ def test_the_visualizer_draws_both_views_for_each_person(standing):
     from mmengine.structures import InstanceData
     from mmpose.structures import PoseDataSample
 
-    from tipsy_gan.apis.lifting import load_lifter
+    from tipsy_gan.apis.lifting import load_pose_lifter
     from tipsy_gan.visualization import TIPSyPose3dVisualizer
     visualizer = TIPSyPose3dVisualizer(name='test_pose3d_views')
-    visualizer.set_dataset_meta(load_lifter().dataset_meta)
+    visualizer.set_dataset_meta(load_pose_lifter().dataset_meta)
     poses = np.stack([to_display_frame(standing),
                       np.full((17, 3), np.nan)])  # the second not lifted
     sample = PoseDataSample(pred_instances=InstanceData(

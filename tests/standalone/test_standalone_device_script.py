@@ -76,12 +76,12 @@ def test_the_core_lifting_path_is_the_demos(shared):
     """standalone.lifting.lift_h36m (core functions, no mmpose) lifts as
     apis.lifting.lift_h36m does with MMPose's PoseLifter."""
     from tipsy_gan.apis.lifting import lift_h36m as lift_with_mmpose
-    from tipsy_gan.apis.lifting import load_lifter
+    from tipsy_gan.apis.lifting import load_pose_lifter
     torch.set_num_threads(1)
     with np.load(shared / 'data' / 'mmpose_h36m_fixture' /
                  'test_h36m_body3d.npz') as data:
         keypoints = torch.from_numpy(data['part'][..., :2].astype(np.float32))
-    expected = lift_with_mmpose(load_lifter(), keypoints)
+    expected = lift_with_mmpose(load_pose_lifter(), keypoints)
     got = lift_h36m(load_exported_student(PUBLISHED_STUDENT), keypoints)
     assert got.shape == (len(keypoints), 17, 3)
     assert torch.allclose(got, expected, rtol=0, atol=1e-4)

@@ -15,7 +15,7 @@ from mmpose.apis import init_model
 from mmpose.registry import MODELS
 
 import tipsy_gan.mmpose_modules  # noqa: F401
-from tipsy_gan.apis.fast_eval import build_model
+from tipsy_gan.apis.loading import load_lifter
 from tipsy_gan.paths import PUBLISHED_STUDENT, REPO_ROOT
 from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
 
@@ -46,7 +46,7 @@ def test_renamed_keys_are_refused_by_the_demo_loader(renamed_student):
 def test_renamed_keys_are_refused_by_fast_eval(renamed_student):
     cfg = Config.fromfile(LIFTER_CONFIG)
     with pytest.raises(ValueError, match='lacks'):
-        build_model(cfg, str(renamed_student))
+        load_lifter(cfg, str(renamed_student))
 
 
 def test_a_partial_tipsy_gan_checkpoint_is_refused():
@@ -152,3 +152,86 @@ def test_missing_data_names_both_places(tmp_path):
     assert 'repository root' in result.stderr and str(tmp_path) in \
         result.stderr, result.stderr[-2000:]
 
+
+
+# ------------------------------------------ the one loader, every kind
+TINY = ("model = dict(type='TIPSyGAN', lifter=dict(type='PartSplitLifter', "
+        "width=16), student=dict(width=16))\n")
+
+
+def _tiny_training_checkpoint(tmp_path, distilling=False):
+    from tipsy_gan.models.tipsy_gan_model import TIPSyGAN
+    torch.manual_seed(0)
+    model = TIPSyGAN(lifter=dict(type='PartSplitLifter', width=16),
+                     student=dict(width=16))
+    for p in model.parameters():
+        p.data.normal_()
+    if distilling:
+        model.start_distillation(model.lifter)
+    path = tmp_path / f'epoch_{int(distilling)}.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1)), path)
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY)
+    return model.eval(), path, config
+
+
+def test_every_kind_is_named_and_a_foreign_file_refused():
+    from tipsy_gan.apis.loading import checkpoint_kind
+    assert checkpoint_kind(load_local_checkpoint(PUBLISHED_STUDENT)) == \
+        'pose_lifter'
+    assert checkpoint_kind({'state_dict': {'lifter.x': 0}}) == 'training'
+    assert checkpoint_kind({'state_dict': {'module.lifter.x': 0}}) == \
+        'training'
+    assert checkpoint_kind({'state_dict': {'lifter.x': 0}, 'meta': {
+        'source': 'TIPSyCurveHook'}}) == 'picked'
+    with pytest.raises(ValueError, match='none of the kinds.*blocks, stem'):
+        checkpoint_kind({'state_dict': {'stem.w': 0, 'blocks.0.w': 0}})
+    with pytest.raises(ValueError, match='not a checkpoint'):
+        checkpoint_kind([1, 2])
+
+
+def test_the_loader_gives_the_network_each_kind_holds(tmp_path):
+    from tipsy_gan.apis.loading import load_lifter
+    model, path, config = _tiny_training_checkpoint(tmp_path)
+    pose = torch.rand(8, 16, 2) * 2 - 1
+    loaded = load_lifter(str(config), str(path))
+    assert (loaded.kind, loaded.network) == ('training', 'lifter')
+    torch.testing.assert_close(loaded.depth_network(pose), model.lifter(pose))
+    with pytest.raises(ValueError, match='before it'):
+        load_lifter(str(config), str(path), 'teacher')
+    # after the switch, 'auto' is the student
+    model, path, config = _tiny_training_checkpoint(tmp_path, True)
+    loaded = load_lifter(str(config), str(path))
+    assert loaded.network == 'student'
+    torch.testing.assert_close(loaded.depth_network(pose),
+                               model.student(pose))
+    assert load_lifter(str(config), str(path), 'teacher').network == \
+        'teacher'
+    # a picked lifter holds the lifter only
+    picked = tmp_path / 'picked_lifter.pth'
+    torch.save(dict(state_dict={k: v for k, v in model.state_dict().items()
+                                if k.startswith(('lifter.',
+                                                 'discriminator.'))},
+                    meta=dict(picked_iter=5, source='TIPSyCurveHook')),
+               picked)
+    loaded = load_lifter(str(config), str(picked))
+    assert loaded.kind == 'picked' and 'iteration 5' in loaded.describe()
+    torch.testing.assert_close(loaded.depth_network(pose), model.lifter(pose))
+    with pytest.raises(ValueError, match='picked lifter.*no student'):
+        load_lifter(str(config), str(picked), 'student')
+
+
+def test_a_checkpoint_under_the_wrong_kind_of_config_is_refused(tmp_path):
+    from tipsy_gan.apis.loading import load_lifter
+    _, path, config = _tiny_training_checkpoint(tmp_path)
+    with pytest.raises(ValueError, match='export the student first'):
+        load_lifter(str(config), str(PUBLISHED_STUDENT))
+    with pytest.raises(ValueError, match='training config, or export'):
+        load_lifter(str(LIFTER_CONFIG), str(path))
+    with pytest.raises(FileNotFoundError, match='not found'):
+        load_lifter(str(config), str(tmp_path / 'missing.pth'))
+    loaded = load_lifter(str(LIFTER_CONFIG), str(PUBLISHED_STUDENT))
+    assert loaded.kind == 'pose_lifter'
+    assert loaded.model.dataset_meta['num_keypoints'] == 17  # H36M, not COCO
+    with pytest.raises(ValueError, match='student only, not a teacher'):
+        load_lifter(str(LIFTER_CONFIG), str(PUBLISHED_STUDENT), 'teacher')

@@ -101,55 +101,13 @@ def load_poses(path, max_poses=None, pose_index=0):
 
 
 def load_lifter(config, checkpoint, network='auto'):
-    """The (B, 16, 2) -> (B, 16) depth network of a checkpoint, in eval
-    mode, and a description of what was loaded."""
-    import tipsy_gan.mmpose_modules  # noqa: F401
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmpose.registry import MODELS
-
-    from tipsy_gan.engine.curve_hook import PICKED_SOURCE
-    from tipsy_gan.models.pose_lifter_parts import POSE_LIFTER_KIND
-    from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
-
-    init_default_scope('mmpose')
-    ckpt = load_local_checkpoint(checkpoint, map_location='cpu')
-    state_dict = ckpt.get('state_dict', ckpt)
-    meta = ckpt.get('meta') or {}
-    if meta.get('kind') == POSE_LIFTER_KIND or any(
-            k.startswith('backbone.') for k in state_dict):
-        from mmpose.apis import init_model
-        model = init_model(config, checkpoint, device='cpu')
-        return model.backbone.lifter.eval(), 'PoseLifter student'
-    cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model)
-    if meta.get('source') == PICKED_SOURCE:
-        # a stopping rule's pick (picked_lifter.pth): the lifter alone
-        if network not in ('auto', 'lifter'):
-            raise ValueError(f'{checkpoint} is a picked lifter '
-                             f"(TIPSyCurveHook); it holds no {network}")
-        lifter_state = {k[len('lifter.'):]: v for k, v in state_dict.items()
-                        if k.startswith('lifter.')}
-        if any(not k.startswith(('lifter.', 'discriminator.'))
-               for k in state_dict):
-            raise ValueError(f'{checkpoint}: a picked lifter with keys '
-                             'outside lifter.* and discriminator.*')
-        model.lifter.load_state_dict(lifter_state)
-        return (model.lifter.eval(), 'picked lifter (iteration '
-                f"{meta.get('picked_iter')}, {type(model.lifter).__name__})")
-    model.load_state_dict(state_dict)
-    if network == 'auto':
-        network = 'student' if bool(model.distilling) else 'lifter'
-    lifter = getattr(model, network)
-    if lifter is None:
-        raise ValueError(f'{checkpoint} has no {network}')
-    if network == 'teacher' and not bool(model.distilling):
-        raise ValueError(f'{checkpoint}: the teacher is set at the switch to '
-                         'distillation; this checkpoint is from before it')
-    return lifter.eval(), f'TIPSyGAN {network} ({type(lifter).__name__})'
+    """The (B, 16, 2) -> (B, 16) depth network of a checkpoint of any kind
+    (``tipsy_gan.apis.loading``), in eval mode, and what was loaded."""
+    from tipsy_gan.apis.loading import load_lifter as load
+    loaded = load(config, checkpoint, network)
+    return loaded.depth_network, loaded.describe()
 
 
-# ---------------------------------------------------------------- analysis
 def analyse(lifter, poses, single, chunk=1024):
     """Both measures and their summaries for one lifter."""
     with torch.no_grad():

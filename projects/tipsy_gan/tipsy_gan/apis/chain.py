@@ -38,7 +38,7 @@ from ..paths import DEFAULT_LIFTER_CONFIG, PUBLISHED_STUDENT
 from ..utils.checkpoint_compat import require_all_weights
 from .keypoint_conversion import (LAYOUT_NAMES, keypoint_layout,
                                   lifting_mask, skip_reason, to_h36m)
-from .lifting import lift_h36m, load_lifter, to_display_frame
+from .lifting import lift_h36m, load_pose_lifter, to_display_frame
 
 # 2D keypoints farther off than this (pixels) are not drawn (OpenCV draws at
 # int32 coordinates)
@@ -105,7 +105,7 @@ class PoseLifting:
     """Keypoints in a 2D model's layout -> Human3.6M 2D -> TIPSy 3D -> picture.
 
     Args:
-        lifter: the TIPSy PoseLifter (:func:`load_lifter`).
+        lifter: the TIPSy PoseLifter (:func:`load_pose_lifter`).
         layout: the 2D keypoints' layout, 'coco' or 'h36m'.
         meta_2d: the 2D layout's MMPose metainfo (colours and skeleton).
         min_keypoint_score: the low-confidence policy's threshold on the
@@ -300,7 +300,7 @@ class ImageTo3D:
                                                         nms_thr)
         lifting_options.setdefault('draw_bbox', self.detector is not None)
         self.lifting = PoseLifting(
-            load_lifter(lifter_config, lifter_checkpoint, device), layout,
+            load_pose_lifter(lifter_config, lifter_checkpoint, device), layout,
             self.pose2d.dataset_meta, **lifting_options)
 
     def person_boxes(self, image_bgr) -> Optional[np.ndarray]:

@@ -33,19 +33,10 @@ from ..evaluation.fast_eval import (SPLITS, evaluate_predictions,  # noqa: F401
                                     prepare_split)
 from ..models.pose_lifter_parts import TIPSyLiftingHead
 from ..models.tipsy_gan_model import TIPSyGAN
+from .loading import load_lifter
 from ..utils.data_paths import resolve_data_roots
 
 DEFAULT_BATCH_SIZE = 16384
-
-
-def build_model(cfg: Config, checkpoint: Optional[str]):
-    """The config's model with ``checkpoint`` loaded as ``tools/test.py``'s
-    runner loads it (``strict=False``), in eval mode."""
-    model = MODELS.build(cfg.model)
-    if checkpoint is not None and str(checkpoint).lower() != 'none':
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
-                        revise_keys=[(r'^module.', '')], logger='current')
-    return model.eval()
 
 
 def predict(model, inputs: np.ndarray, scales: np.ndarray,
@@ -100,7 +91,7 @@ def fast_evaluate(config, checkpoint: Optional[str], split: str = 'test',
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     prepared = prepare_split(cfg, split)
     if model is None:
-        model = build_model(cfg, checkpoint)
+        model = load_lifter(cfg, checkpoint).model
     return evaluate_prepared(model, prepared, cfg.test_evaluator, batch_size)
 
 

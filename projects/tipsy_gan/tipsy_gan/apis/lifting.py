@@ -10,23 +10,26 @@ import os.path as osp
 
 import numpy as np
 import torch
-from mmpose.apis import init_model
 from mmpose.models.pose_estimators import PoseLifter
 
 from .. import mmpose_modules  # noqa: F401  (TIPSy's registered parts)
 from ..core.inference import lift_h36m_keypoints
 from ..models.pose_lifter_parts import TIPSyLifterBackbone
 from ..paths import DEFAULT_LIFTER_CONFIG, PUBLISHED_STUDENT
+from .loading import load_lifter
 
 
-def load_lifter(config=DEFAULT_LIFTER_CONFIG, checkpoint=PUBLISHED_STUDENT,
-                device: str = 'cpu') -> PoseLifter:
-    """The TIPSy PoseLifter, by default the published CPU-scale student.
+def load_pose_lifter(config=DEFAULT_LIFTER_CONFIG,
+                     checkpoint=PUBLISHED_STUDENT,
+                     device: str = 'cpu') -> PoseLifter:
+    """The TIPSy PoseLifter (by default the published CPU-scale student),
+    through the one loader (``apis.loading.load_lifter``).
 
     Raises:
         FileNotFoundError: no checkpoint at ``checkpoint``, saying how to
             make or pass one.
-        ValueError: a config that is not a TIPSy PoseLifter.
+        ValueError: a config that is not a TIPSy PoseLifter, or a
+            checkpoint that is not an exported student.
     """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(
@@ -34,7 +37,7 @@ def load_lifter(config=DEFAULT_LIFTER_CONFIG, checkpoint=PUBLISHED_STUDENT,
             f'student belongs at {PUBLISHED_STUDENT}; or export one '
             '(python tools/export_student.py TIPSYGAN_CHECKPOINT OUT.pth) '
             'and pass it with --lifter-checkpoint')
-    lifter = init_model(str(config), str(checkpoint), device=device)
+    lifter = load_lifter(config, checkpoint, device=device).model
     if not (isinstance(lifter, PoseLifter)
             and isinstance(lifter.backbone, TIPSyLifterBackbone)):
         raise ValueError(f'{config} is not a TIPSy PoseLifter config '

@@ -1,0 +1,165 @@
+"""One lifter loader for every checkpoint kind the project writes.
+
+:func:`load_lifter` (config, checkpoint) -> :class:`LoadedLifter`: the
+config's model with the checkpoint's weights, in eval mode, and which network
+lifts. The kinds (``docs/checkpoint.md``):
+
+* ``'training'``: a ``TIPSyGAN`` checkpoint written by ``tools/train.py``
+  (``lifter.*``, ``discriminator.*`` and, with a student, ``teacher.*`` and
+  ``student.*``; an epoch checkpoint or a curve hook's run);
+* ``'picked'``: ``picked_lifter.pth``, a stopping rule's pick
+  (``TIPSyCurveHook``: ``lifter.*`` and the final ``discriminator.*``);
+* ``'pose_lifter'``: an exported student (``tools/export_student.py``:
+  ``backbone.*``, ``head.*``), for MMPose's ``PoseLifter``, or the
+  supervised reference.
+
+Anything else gives a ``ValueError`` that names what the file holds. Every
+file is read with ``weights_only=True`` (``utils.checkpoint_compat``). The
+models check that every weight they need is there (``TIPSyGAN`` and the
+``PoseLifter`` backbones refuse a partial or foreign checkpoint by name).
+``tools/analysis/fast_eval.py``, the sensitivity tool and the demos load
+through it; ``tools/test.py`` and ``--resume`` load through mmengine's
+runner, into the same models and checks.
+"""
+import dataclasses
+import os.path as osp
+from typing import Optional, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from mmpose.apis import init_model
+from mmpose.registry import MODELS
+
+from .. import mmpose_modules  # noqa: F401  (TIPSy's registered parts)
+from ..engine.curve_hook import PICKED_SOURCE
+from ..models.pose_lifter_parts import POSE_LIFTER_KIND
+from ..models.tipsy_gan_model import TEST_NETWORKS, TIPSyGAN
+from ..utils.checkpoint_compat import load_local_checkpoint
+
+KINDS = ('training', 'picked', 'pose_lifter')
+
+
+def checkpoint_kind(checkpoint: dict, name: str = 'the checkpoint') -> str:
+    """Which of :data:`KINDS` a loaded checkpoint dict is."""
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'{name} is not a checkpoint: it holds a '
+                         f'{type(checkpoint).__name__}, not a dict')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    meta = checkpoint.get('meta') or {}
+    keys = [k[len('module.'):] if k.startswith('module.') else k
+            for k in state_dict]
+    if meta.get('kind') == POSE_LIFTER_KIND or any(
+            k.startswith('backbone.') for k in keys):
+        return 'pose_lifter'
+    if any(k.startswith('lifter.') for k in keys):
+        return 'picked' if meta.get('source') == PICKED_SOURCE else 'training'
+    tops = sorted({k.split('.')[0] for k in keys})
+    raise ValueError(
+        f'{name} is none of the kinds TIPSy writes ({", ".join(KINDS)}): '
+        f'its weights are under {", ".join(tops[:5]) or "nothing"}'
+        f'{", ..." if len(tops) > 5 else ""}. See docs/checkpoint.md')
+
+
+@dataclasses.dataclass
+class LoadedLifter:
+    """A loaded lifter: ``model`` (the config's ``TIPSyGAN`` or
+    ``PoseLifter``, eval mode), the checkpoint's ``kind``, and ``network``,
+    the network that lifts ('lifter', 'teacher', 'student', or 'backbone'
+    for a PoseLifter)."""
+    model: torch.nn.Module
+    kind: str
+    network: str
+    meta: dict
+
+    @property
+    def depth_network(self) -> torch.nn.Module:
+        """The (B, 16, 2) -> (B, 16) depth network, in eval mode."""
+        if isinstance(self.model, TIPSyGAN):
+            return self.model._test_lifter().eval()
+        return self.model.backbone.lifter.eval()
+
+    def describe(self) -> str:
+        what = type(self.depth_network).__name__
+        if self.kind == 'picked':
+            return (f"picked lifter (iteration {self.meta.get('picked_iter')}"
+                    f', {what})')
+        if self.kind == 'pose_lifter':
+            return f'PoseLifter student ({what})'
+        return f'TIPSyGAN {self.network} ({what})'
+
+
+def _config(config: Union[str, Config]) -> Config:
+    return (config if isinstance(config, Config) else
+            Config.fromfile(str(config)))
+
+
+def _choose_network(model, kind, network, name):
+    if not isinstance(model, TIPSyGAN):
+        if network not in ('auto', 'student'):
+            raise ValueError(f'{name} is an exported PoseLifter: it holds '
+                             f'the student only, not a {network}')
+        return 'backbone'
+    if network not in TEST_NETWORKS:
+        raise ValueError(f'network must be one of {TEST_NETWORKS}, got '
+                         f'{network!r}')
+    if kind == 'picked' and network not in ('auto', 'lifter'):
+        raise ValueError(f'{name} is a picked lifter (TIPSyCurveHook); it '
+                         f'holds no {network}')
+    if network == 'teacher' and not bool(model.distilling):
+        raise ValueError(f'{name}: the teacher is set at the switch to '
+                         'distillation; this checkpoint is from before it')
+    if network == 'student' and model.student is None:
+        raise ValueError(f'{name}: this config has no student')
+    if network != 'auto':
+        model.test_network = network
+    return model.test_network_name()
+
+
+def load_lifter(config: Union[str, Config], checkpoint: Optional[str],
+                network: str = 'auto', device: str = 'cpu') -> LoadedLifter:
+    """The config's model with ``checkpoint``'s weights (module docstring).
+
+    Args:
+        config: a TIPSyGAN training config or a TIPSy ``PoseLifter`` config.
+        checkpoint: a file of one of :data:`KINDS`; ``None`` or 'none': the
+            model as built (weight-free reference configs).
+        network: for a TIPSyGAN, which network lifts: 'auto' (the student
+            once distillation has begun, else the lifter), 'lifter',
+            'teacher' or 'student'.
+        device: where the model goes.
+    """
+    cfg = _config(config)
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    if cfg.model.get('type') == 'PoseLifter':
+        model = init_model(cfg, None, device='cpu')  # + dataset_meta
+    else:
+        model = MODELS.build(cfg.model)
+    meta, kind = {}, 'none'
+    if checkpoint is not None and str(checkpoint).lower() != 'none':
+        name = str(checkpoint)
+        if not osp.isfile(name):
+            raise FileNotFoundError(f'checkpoint not found: {name}')
+        loaded = load_local_checkpoint(name, map_location='cpu')
+        kind = checkpoint_kind(loaded, name)
+        meta = loaded.get('meta') or {}
+        is_tipsy = isinstance(model, TIPSyGAN)
+        if is_tipsy != (kind != 'pose_lifter'):
+            raise ValueError(
+                f'{name} is a {kind} checkpoint, and {cfg.filename} builds '
+                f'a {type(model).__name__}: '
+                + ('export the student first (tools/export_student.py CKPT '
+                   'OUT.pth) or use its training config' if is_tipsy else
+                   'a TIPSyGAN checkpoint loads with its training config, '
+                   'or export its student (tools/export_student.py)'))
+        _load_checkpoint_to_model(model, loaded, strict=False)
+        if 'dataset_meta' in meta:  # as mmpose's init_model: file first
+            model.dataset_meta = meta['dataset_meta']
+        network = _choose_network(model, kind, network, name)
+    elif isinstance(model, TIPSyGAN):
+        network = _choose_network(model, kind, network, 'the model')
+    else:
+        network = 'backbone'
+    return LoadedLifter(model=model.to(device).eval(), kind=kind,
+                        network=network, meta=meta)

@@ -35,7 +35,10 @@ HRNET_CONFIG = REPO_ROOT / 'configs' / 'demo' / 'td-hm_hrnet-w32_coco-256x192.py
 REFUSALS = {
     'getattr': 'refused to load',
     # not code: a checkpoint that lacks the weights the network needs
-    'config_text': 'lacks|has no backbone|not make a ResidualLifter',
+    # (or, where the one lifter loader reads it, of the wrong kind for the
+    # config: a TIPSyGAN checkpoint under a PoseLifter config)
+    'config_text': 'lacks|has no backbone|not make a ResidualLifter|'
+                   'is a training checkpoint, and .* builds a PoseLifter',
 }
 
 

@@ -107,6 +107,9 @@ class PartSignChooser:
         and network dtype."""
         patterns = part_sign_patterns(parts, depth.shape[-1], depth.device,
                                       depth.dtype)
+        return self._scores(pose_2d, depth, patterns, config, discriminator)
+
+    def _scores(self, pose_2d, depth, patterns, config, discriminator):
         num, batch = patterns.shape[0], depth.shape[0]
         xy = pose_2d.expand(num, *pose_2d.shape)
         candidates = torch.cat(
@@ -144,14 +147,13 @@ class PartSignChooser:
         if pose_2d.shape[:-1] != depth.shape:
             raise ValueError(f'pose_2d {tuple(pose_2d.shape)} and depth '
                              f'{tuple(depth.shape)} do not match')
+        patterns = part_sign_patterns(parts, depth.shape[-1], depth.device,
+                                      depth.dtype)
         out, codes = [], []
         for start in range(0, depth.shape[0], self.max_poses):
             stop = start + self.max_poses
-            scores = self.scores(pose_2d[start:stop], depth[start:stop],
-                                 parts, config, discriminator)
-            code = scores.argmin(0)
-            patterns = part_sign_patterns(parts, depth.shape[-1],
-                                          depth.device, depth.dtype)
+            code = self._scores(pose_2d[start:stop], depth[start:stop],
+                                patterns, config, discriminator).argmin(0)
             out.append(depth[start:stop] * patterns[code])
             codes.append(code)
         return torch.cat(out), torch.cat(codes)

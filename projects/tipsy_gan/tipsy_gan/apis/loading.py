@@ -132,34 +132,37 @@ def load_lifter(config: Union[str, Config], checkpoint: Optional[str],
     """
     cfg = _config(config)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
-    if cfg.model.get('type') == 'PoseLifter':
-        model = init_model(cfg, None, device='cpu')  # + dataset_meta
+    pose_lifter = cfg.model.get('type') == 'PoseLifter'
+    if checkpoint is None or str(checkpoint).lower() == 'none':
+        # weight-free (reference configs): the model as built
+        model = (init_model(cfg, None, device='cpu') if pose_lifter else
+                 MODELS.build(cfg.model))
+        network = (_choose_network(model, 'none', network, 'the model')
+                   if isinstance(model, TIPSyGAN) else 'backbone')
+        return LoadedLifter(model=model.to(device).eval(), kind='none',
+                            network=network, meta={})
+    name = str(checkpoint)
+    if not osp.isfile(name):
+        raise FileNotFoundError(f'checkpoint not found: {name}')
+    loaded = load_local_checkpoint(name, map_location='cpu')
+    kind = checkpoint_kind(loaded, name)
+    if pose_lifter == (kind != 'pose_lifter'):
+        raise ValueError(
+            f'{name} is a {kind} checkpoint, and {cfg.filename} builds a '
+            f'{cfg.model.type}: '
+            + ('a TIPSyGAN checkpoint loads with its training config, or '
+               'export its student (tools/export_student.py)' if pose_lifter
+               else 'export the student first (tools/export_student.py CKPT '
+               'OUT.pth) or use its training config'))
+    if pose_lifter:
+        # MMPose's own loader: the file's dataset_meta first, the config's
+        # otherwise (the file is read once more, through the same
+        # weights_only loader)
+        model = init_model(cfg, name, device='cpu')
     else:
         model = MODELS.build(cfg.model)
-    meta, kind = {}, 'none'
-    if checkpoint is not None and str(checkpoint).lower() != 'none':
-        name = str(checkpoint)
-        if not osp.isfile(name):
-            raise FileNotFoundError(f'checkpoint not found: {name}')
-        loaded = load_local_checkpoint(name, map_location='cpu')
-        kind = checkpoint_kind(loaded, name)
-        meta = loaded.get('meta') or {}
-        is_tipsy = isinstance(model, TIPSyGAN)
-        if is_tipsy != (kind != 'pose_lifter'):
-            raise ValueError(
-                f'{name} is a {kind} checkpoint, and {cfg.filename} builds '
-                f'a {type(model).__name__}: '
-                + ('export the student first (tools/export_student.py CKPT '
-                   'OUT.pth) or use its training config' if is_tipsy else
-                   'a TIPSyGAN checkpoint loads with its training config, '
-                   'or export its student (tools/export_student.py)'))
         _load_checkpoint_to_model(model, loaded, strict=False)
-        if 'dataset_meta' in meta:  # as mmpose's init_model: file first
-            model.dataset_meta = meta['dataset_meta']
-        network = _choose_network(model, kind, network, name)
-    elif isinstance(model, TIPSyGAN):
-        network = _choose_network(model, kind, network, 'the model')
-    else:
-        network = 'backbone'
+    network = _choose_network(model, kind, network, name)
+    meta = loaded.get('meta') or {}
     return LoadedLifter(model=model.to(device).eval(), kind=kind,
                         network=network, meta=meta)

@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 import torch
 
-from tipsy_gan.models.pose_lifter_parts import POSE_LIFTER_KIND
+from tipsy_gan.utils.checkpoint_kinds import POSE_LIFTER_KIND, checkpoint_kind
 from tipsy_gan.utils.atomic_write import atomic_output_path
 from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
 STUDENT = 'student.'
@@ -131,12 +131,13 @@ def export_student(checkpoint, config=None):
     meta = checkpoint.get('meta') or {}
     if not isinstance(state_dict, dict):
         raise ExportError('not an mmengine checkpoint: no state_dict')
-    if meta.get('kind') == POSE_LIFTER_KIND or any(
-            k.startswith('backbone.') for k in state_dict):
+    try:
+        kind = checkpoint_kind(checkpoint)
+    except ValueError as error:
+        raise ExportError(f'not a TIPSyGAN checkpoint: {error}') from None
+    if kind == 'pose_lifter':
         raise ExportError('this is already an exported PoseLifter checkpoint;'
                           ' use it with configs/tipsy_h36m_lifter.py')
-    if not any(k.startswith('lifter.') for k in state_dict):
-        raise ExportError('not a TIPSyGAN checkpoint: no lifter.* weights')
     if not any(k.startswith(STUDENT) for k in state_dict):
         raise ExportError(
             'this TIPSyGAN checkpoint has no student (a solo or leg+torso '

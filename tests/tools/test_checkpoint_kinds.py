@@ -190,6 +190,16 @@ def test_every_kind_is_named_and_a_foreign_file_refused():
         checkpoint_kind([1, 2])
 
 
+def test_a_teacher_is_the_lifter_of_a_training_or_picked_checkpoint():
+    from tipsy_gan.utils.checkpoint_kinds import lifter_state
+    weights = {'module.lifter.a': 1, 'discriminator.b': 2, 'student.c': 3}
+    assert lifter_state({'state_dict': weights}) == {'a': 1}
+    assert lifter_state({'state_dict': {'lifter.a': 1}, 'meta': {
+        'source': 'TIPSyCurveHook'}}) == {'a': 1}
+    with pytest.raises(ValueError, match='pose_lifter checkpoint'):
+        lifter_state(load_local_checkpoint(PUBLISHED_STUDENT), 'student.pth')
+
+
 def test_the_loader_gives_the_network_each_kind_holds(tmp_path):
     from tipsy_gan.apis.loading import load_lifter
     model, path, config = _tiny_training_checkpoint(tmp_path)

@@ -77,3 +77,35 @@ def test_train_test_and_resume_after_a_kill(config, tmp_path):
                            got['state_dict'][key]), key
     key = 'tipsy_step_random_state'
     assert torch.equal(expected[key]['state'], got[key]['state'])
+
+
+def test_distillation_alone_from_a_lifter_trained_before(config, tmp_path):
+    """train_cfg.teacher with adversarial_epochs=0 distils a given lifter:
+    the teacher is that file's lifter, weight for weight."""
+    first = tmp_path / 'first'
+    train(config, first, '--cfg-options', 'train_cfg.adversarial_epochs=1',
+          'train_cfg.distillation_epochs=0')
+    source = first / 'epoch_1.pth'
+    distil = tmp_path / 'distil'
+    result = train(config, distil, '--cfg-options',
+                   'train_cfg.adversarial_epochs=0',
+                   'train_cfg.distillation_epochs=1',
+                   f'train_cfg.teacher={source}', 'custom_hooks=[]')
+    log = result.stdout + result.stderr
+    assert 'TIPSyTrainLoop: 0 adversarial epoch(s), then 1 of' in log
+    assert f'the teacher is the lifter of {source}' in log
+    lifter = {k[len('lifter.'):]: v for k, v in
+              load_local_checkpoint(str(source))['state_dict'].items()
+              if k.startswith('lifter.')}
+    got = load_local_checkpoint(str(distil / 'epoch_1.pth'))['state_dict']
+    assert bool(got['distilling'])
+    for key, value in lifter.items():
+        assert torch.equal(got[f'teacher.{key}'], value), key
+
+    # A teacher beside an adversarial stage is ambiguous, and is refused.
+    refused = run_tool('train.py', config, '--work-dir', tmp_path / 'no',
+                       '--no-validate', '--cfg-options',
+                       'train_cfg.distillation_epochs=1',
+                       f'train_cfg.teacher={source}', 'custom_hooks=[]')
+    assert refused.returncode != 0
+    assert 'so adversarial_epochs must be 0' in refused.stderr

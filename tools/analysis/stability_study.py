@@ -289,6 +289,26 @@ def averaged_lifter_error(directory, rows, low, high, stride, split='val'):
     return result
 
 
+def write_rule_pick(directory, iteration, rule):
+    """The run's ``picked_lifter.pth`` for the study's rule (as a
+    ``TIPSyCurveHook(select=rule)`` writes it), e.g. a teacher for
+    distillation alone (``TIPSyTrainLoop(teacher=...)``); the discriminator
+    from the run's last checkpoint."""
+    import torch
+    from tipsy_gan.engine.curve_hook import snapshot_path, write_picked_lifter
+    from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
+    last = Path(directory, 'last_checkpoint').read_text().strip()
+    if not osp.isfile(last):  # a moved study
+        last = osp.join(directory, osp.basename(last))
+    state = load_local_checkpoint(last, map_location='cpu')['state_dict']
+    discriminator = {k[len('discriminator.'):]: v for k, v in state.items()
+                     if k.startswith('discriminator.')}
+    lifter = torch.load(snapshot_path(directory, iteration),
+                        map_location='cpu', weights_only=True)
+    return write_picked_lifter(directory, iteration, lifter, discriminator,
+                               rule)
+
+
 def summarise(args, curves, zero_depth):
     from tipsy_gan.research.stopping import select
     summary = dict(config=args.config, rule=args.rule, kinds={},
@@ -308,6 +328,8 @@ def summarise(args, curves, zero_depth):
             in_range = [r['PA-MPJPE'] for r in rows
                         if low <= r['epoch'] <= high]
             pick = select(rows, args.rule)
+            write_rule_pick(run_dir(args.work_dir, kind, seed),
+                            rows[pick]['iter'], args.rule)
             best = int(np.argmin(errors))
             averaged = averaged_lifter_error(
                 run_dir(args.work_dir, kind, seed), rows, low, high,

@@ -33,34 +33,9 @@ from mmpose.apis import init_model
 from mmpose.registry import MODELS
 
 from .. import mmpose_modules  # noqa: F401  (TIPSy's registered parts)
-from ..engine.curve_hook import PICKED_SOURCE
-from ..models.pose_lifter_parts import POSE_LIFTER_KIND
 from ..models.tipsy_gan_model import TEST_NETWORKS, TIPSyGAN
 from ..utils.checkpoint_compat import load_local_checkpoint
-
-KINDS = ('training', 'picked', 'pose_lifter')
-
-
-def checkpoint_kind(checkpoint: dict, name: str = 'the checkpoint') -> str:
-    """Which of :data:`KINDS` a loaded checkpoint dict is."""
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'{name} is not a checkpoint: it holds a '
-                         f'{type(checkpoint).__name__}, not a dict')
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    meta = checkpoint.get('meta') or {}
-    keys = [k[len('module.'):] if k.startswith('module.') else k
-            for k in state_dict]
-    if meta.get('kind') == POSE_LIFTER_KIND or any(
-            k.startswith('backbone.') for k in keys):
-        return 'pose_lifter'
-    if any(k.startswith('lifter.') for k in keys):
-        return 'picked' if meta.get('source') == PICKED_SOURCE else 'training'
-    tops = sorted({k.split('.')[0] for k in keys})
-    raise ValueError(
-        f'{name} is none of the kinds TIPSy writes ({", ".join(KINDS)}): '
-        f'its weights are under {", ".join(tops[:5]) or "nothing"}'
-        f'{", ..." if len(tops) > 5 else ""}. See docs/checkpoint.md')
-
+from ..utils.checkpoint_kinds import KINDS, checkpoint_kind  # noqa: F401
 
 @dataclasses.dataclass
 class LoadedLifter:

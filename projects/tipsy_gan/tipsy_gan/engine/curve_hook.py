@@ -53,19 +53,37 @@ from ..core.inputs import lifter_input_2d
 from ..research.training_signals import heldout_signals
 from ..evaluation.fast_eval import evaluate_predictions, prepare_split
 from ..utils.atomic_write import atomic_output_path
+from ..utils.checkpoint_kinds import PICKED_SOURCE
 from .hooks import unwrapped_model
 
 CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'PA-MPJPE-oracle-sign',
                  'N-MPJPE', 'Mirrored')
 CURVE_FILE = 'curve.csv'
 PICKED_FILE = 'picked_lifter.pth'
-# its meta['source']: how readers tell a picked lifter (lifter.* keys only)
-PICKED_SOURCE = 'TIPSyCurveHook'
 SNAPSHOT_DIR = 'curve_snapshots'
 
 
 def snapshot_path(work_dir, iteration):
     return osp.join(work_dir, SNAPSHOT_DIR, f'iter_{int(iteration):06d}.pth')
+
+
+def write_picked_lifter(work_dir, iteration, lifter_state, discriminator_state,
+                        rule):
+    """``work_dir/picked_lifter.pth``: a stopping rule's pick (the lifter
+    snapshot at ``iteration``), the 'picked' checkpoint kind. The
+    discriminator at the end of training rides along: a label-free sign
+    choice (TIPSyGAN's ``sign_choice``) scores with it."""
+    checkpoint = dict(
+        state_dict={
+            **{f'lifter.{k}': v for k, v in lifter_state.items()},
+            **{f'discriminator.{k}': v.detach().cpu()
+               for k, v in discriminator_state.items()}},
+        meta=dict(picked_iter=int(iteration), rule=repr(rule),
+                  source=PICKED_SOURCE))
+    path = osp.join(work_dir, PICKED_FILE)
+    with atomic_output_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return path
 
 
 def _cell(value):
@@ -257,18 +275,9 @@ class TIPSyCurveHook(Hook):
         if self.select is None:
             return
         iteration, state = self.picked_lifter(runner)
-        # The discriminator at the end of training rides along: a label-free
-        # sign choice (TIPSyGAN's sign_choice) scores with it.
-        discriminator = unwrapped_model(runner).discriminator.state_dict()
-        checkpoint = dict(
-            state_dict={
-                **{f'lifter.{k}': v for k, v in state.items()},
-                **{f'discriminator.{k}': v.detach().cpu()
-                   for k, v in discriminator.items()}},
-            meta=dict(picked_iter=int(iteration), rule=repr(self.select),
-                      source=PICKED_SOURCE))
-        with atomic_output_path(osp.join(runner.work_dir, PICKED_FILE)) as tmp:
-            torch.save(checkpoint, tmp)
+        write_picked_lifter(
+            runner.work_dir, iteration, state,
+            unwrapped_model(runner).discriminator.state_dict(), self.select)
         print_log(f'TIPSyCurveHook: the stopping rule {self.select!r} picked '
                   f'iteration {iteration}; its lifter is '
                   f'{osp.join(runner.work_dir, PICKED_FILE)}',

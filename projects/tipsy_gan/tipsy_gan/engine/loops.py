@@ -15,17 +15,25 @@ with its own initial weights would spoil it. Checkpoints of the adversarial
 stage hold the averaged weights (EMAHook's convention), so ``tools/test.py``
 on a solo or leg + torso checkpoint scores the averaged lifter.
 
+``teacher=PATH`` with ``adversarial_epochs=0`` distils a lifter trained
+before (``picked_lifter.pth`` or a ``tools/train.py`` checkpoint of the same
+lifter) instead of training one: the distillation stage alone, e.g. to try
+a student's recipe on teachers already picked.
+
 The loop also keeps the step's random stream (rotations, label flips) in the
 checkpoints (``TIPSyRandomStateHook``), so a resumed run draws the same
 numbers as an uninterrupted one.
 """
 import copy
+import os.path as osp
 
 from mmengine.hooks import EMAHook
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
 from mmpose.registry import LOOPS
 
+from ..utils.checkpoint_compat import load_local_checkpoint
+from ..utils.checkpoint_kinds import lifter_state
 from .hooks import TIPSyRandomStateHook, unwrapped_model
 
 
@@ -37,18 +45,37 @@ class TIPSyTrainLoop(EpochBasedTrainLoop):
         adversarial_epochs (int): epochs of the adversarial stage (>= 1).
         distillation_epochs (int): epochs of distillation; ignored, with a
             message, when the model has no student.
+        teacher (str, optional): a lifter checkpoint to distil (then
+            ``adversarial_epochs=0``): ``picked_lifter.pth`` or a
+            ``tools/train.py`` checkpoint.
         **kwargs: ``EpochBasedTrainLoop``'s other arguments.
     """
 
     def __init__(self, runner, dataloader, adversarial_epochs,
-                 distillation_epochs=0, **kwargs):
+                 distillation_epochs=0, teacher=None, **kwargs):
         if 'max_epochs' in kwargs:
             raise ValueError('TIPSyTrainLoop counts max_epochs itself '
                              '(adversarial_epochs + distillation_epochs)')
+        least = 0 if teacher is not None else 1
         if int(adversarial_epochs) != adversarial_epochs or \
-                adversarial_epochs < 1:
-            raise ValueError('adversarial_epochs must be an integer >= 1, '
-                             f'got {adversarial_epochs!r}')
+                adversarial_epochs < least:
+            raise ValueError(f'adversarial_epochs must be an integer >= '
+                             f'{least}, got {adversarial_epochs!r}')
+        if teacher is not None:
+            if adversarial_epochs:
+                raise ValueError(
+                    f'teacher={teacher!r} distils a lifter trained before, '
+                    'so adversarial_epochs must be 0, got '
+                    f'{adversarial_epochs!r}')
+            if not distillation_epochs:
+                raise ValueError(f'teacher={teacher!r} needs '
+                                 'distillation_epochs >= 1')
+            if getattr(unwrapped_model(runner), 'student', None) is None:
+                raise ValueError(f'teacher={teacher!r}: the model has no '
+                                 'student to distil into')
+            if not osp.isfile(teacher):
+                raise FileNotFoundError(f'teacher: no file {teacher!r}')
+        self.teacher = teacher
         if int(distillation_epochs) != distillation_epochs or \
                 distillation_epochs < 0:
             raise ValueError('distillation_epochs must be an integer >= 0, '
@@ -95,11 +122,17 @@ class TIPSyTrainLoop(EpochBasedTrainLoop):
         emas = self._ema_hooks()
         rules = [h for h in self.runner.hooks
                  if isinstance(h, TIPSyCurveHook) and h.select is not None]
-        if len(emas) + len(rules) > 1:
-            raise RuntimeError('TIPSyTrainLoop: more than one EMAHook or '
-                               'TIPSyCurveHook(select=...); which one picks '
-                               'the teacher is unclear')
-        if rules:
+        if len(emas) + len(rules) + (self.teacher is not None) > 1:
+            raise RuntimeError('TIPSyTrainLoop: more than one of teacher=, '
+                               'EMAHook and TIPSyCurveHook(select=...); which '
+                               'one picks the teacher is unclear')
+        if self.teacher is not None:
+            source = copy.deepcopy(model.lifter)
+            source.load_state_dict(lifter_state(
+                load_local_checkpoint(self.teacher, map_location='cpu'),
+                self.teacher))
+            how = f'the lifter of {self.teacher}'
+        elif rules:
             iteration, state = rules[0].picked_lifter(self.runner)
             source = copy.deepcopy(model.lifter)
             source.load_state_dict(state)

@@ -29,8 +29,7 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from ..core.networks import NUM_INPUT_JOINTS, ResidualLifter, ResidualMLP
 from ..core.inputs import lifter_input_2d
 
-# What tools/export_student.py writes into the checkpoint's meta['kind'].
-POSE_LIFTER_KIND = 'tipsy_pose_lifter'
+from ..utils.checkpoint_kinds import POSE_LIFTER_KIND  # noqa: F401
 
 
 def _check_checkpoint(module, state_dict, prefix):

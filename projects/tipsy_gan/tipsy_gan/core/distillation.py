@@ -1,8 +1,32 @@
 """Knowledge distillation of the part generators into one TIPSy generator (§3.5)."""
+import dataclasses
+
 import torch
 
+from .geometry import MAX_AZIMUTH, MAX_ELEVATION, random_rotation, rotate
 from .losses import distillation_loss
-from .networks import eval_mode, run_network
+from .networks import eval_mode, no_bn_stat_updates, run_network
+from .normalization import max_abs_coordinate
+
+
+@dataclasses.dataclass
+class DistillationConfig:
+    """Options of the distillation stage; defaults: the paper (eq. 9 alone).
+
+    ``rotation_weight`` w_R > 0 adds ``rotated_distillation_loss`` (not in
+    the paper; ITES's rotation equivariance): the student also lifts a
+    randomly rotated view of each teacher pose, drawn as the adversarial
+    stage draws R (azimuth within ±``max_azimuth``, elevation within
+    ±``max_elevation``).
+    """
+    rotation_weight: float = 0.0
+    max_azimuth: float = MAX_AZIMUTH
+    max_elevation: float = MAX_ELEVATION
+
+    def __post_init__(self):
+        if not self.rotation_weight >= 0:
+            raise ValueError('rotation_weight must be >= 0, got '
+                             f'{self.rotation_weight!r}')
 
 
 def teacher_depth(teacher, pose_2d, network_dtype=None):
@@ -12,30 +36,82 @@ def teacher_depth(teacher, pose_2d, network_dtype=None):
         return run_network(teacher, pose_2d, network_dtype)
 
 
+def rotated_teacher_view(pose_2d, target_depth, rotation, projection):
+    """A rotated view of the teacher's poses and its depths.
+
+    The teacher's pose X̂ = P⁻¹(Y, ẑ) turned by R (B, 3, 3) and projected,
+    max-normalised as the real input is, with the turned pose's depths
+    scaled alike (exact under orthographic projection). Returns (view
+    (B, 16, 2), depth (B, 16)), both without gradient.
+    """
+    turned = rotate(projection.back_project(pose_2d, target_depth), rotation)
+    view = projection.project(turned)
+    scale = 1.0 / max_abs_coordinate(view).clamp(min=1e-6)
+    return (view * scale[:, None, None]).detach(), \
+        (turned[..., 2] * scale[:, None]).detach()
+
+
+def rotated_distillation_loss(student, view_2d, view_depth,
+                              network_dtype=None):
+    """The rotation-equivariance term (not in the paper; ITES): the student
+    lifts a rotated view of the teacher's pose (``rotated_teacher_view``) to
+    that pose's depths, (1/N) ||G_TIPSy(R X̂ view) − (R X̂)_z||², batch
+    averaged. In train mode the student's BatchNorm normalises the views
+    with their own batch statistics and leaves its running statistics to
+    the real poses."""
+    with no_bn_stat_updates(student):
+        depth = run_network(student, view_2d, network_dtype)
+    return distillation_loss(depth, view_depth)
+
+
 def distillation_losses(student, teacher, pose_2d, network_dtype=None,
-                        correct_target=None):
+                        correct_target=None, config=None, projection=None,
+                        rng=None):
     """Eq. 6 / 9 for a student lifter on (B, 16, 2) input.
 
-    Returns {'loss': L_TIPSy}. The teacher's mode is restored afterwards, so
-    a training loop that calls ``model.train()`` cannot unfreeze it.
+    Returns {'loss': L_TIPSy} ('loss' the weighted sum, with 'distillation'
+    and 'rotated' beside it when ``config.rotation_weight`` > 0). The
+    teacher's mode is restored afterwards, so a training loop that calls
+    ``model.train()`` cannot unfreeze it.
     ``network_dtype`` as in ``AdversarialConfig`` (autocast networks).
     ``correct_target(pose_2d, depth) -> depth``, when given, corrects the
     teacher's depths before they become targets (not in the paper: e.g.
     ``sign_choice.PartSignChooser``'s label-free choice of each part's sign).
+    ``config`` (``DistillationConfig``), ``projection`` (P, for the rotated
+    views) and ``rng`` (their rotations) serve the rotation term.
     """
+    config = config or DistillationConfig()
     target = teacher_depth(teacher, pose_2d, network_dtype)
     if correct_target is not None:
         target = correct_target(pose_2d, target)
     student_depth = run_network(student, pose_2d, network_dtype)
-    return {'loss': distillation_loss(student_depth, target)}
+    loss = distillation_loss(student_depth, target)
+    if not config.rotation_weight:
+        return {'loss': loss}
+    if projection is None:
+        raise ValueError('the rotation term needs the projection P')
+    rotation = random_rotation(pose_2d.shape[0], rng, pose_2d.device,
+                               pose_2d.dtype, config.max_azimuth,
+                               config.max_elevation)
+    view, view_depth = rotated_teacher_view(pose_2d, target, rotation,
+                                            projection)
+    rotated = rotated_distillation_loss(student, view, view_depth,
+                                        network_dtype)
+    return {'loss': loss + config.rotation_weight * rotated,
+            'distillation': loss.detach(), 'rotated': rotated.detach()}
 
 
 def distillation_train_step(student, teacher, pose_2d, student_optim,
-                            network_dtype=None, correct_target=None):
+                            network_dtype=None, correct_target=None,
+                            config=None, projection=None, rng=None):
     """One distillation update (eq. 9) through an ``OptimWrapper``-like
     ``student_optim`` (``adversarial_step.OptimizerStep`` for torch)."""
     with student_optim.optim_context(student):
         out = distillation_losses(student, teacher, pose_2d, network_dtype,
-                                  correct_target)
+                                  correct_target, config, projection, rng)
     student_optim.update_params(out['loss'])
-    return {'s_loss': out['loss'].detach()}
+    logs = {'s_loss': out['loss'].detach()}
+    for name in ('distillation', 'rotated'):
+        if name in out:
+            logs[f's_{name}'] = out[name]
+    return logs

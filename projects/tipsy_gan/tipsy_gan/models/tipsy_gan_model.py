@@ -32,7 +32,7 @@ from mmpose.registry import MODELS
 from ..core.adversarial_step import (AdversarialConfig, adversarial_train_step,
                                      unwrap)
 from ..core.depth_flip import with_root
-from ..core.distillation import distillation_train_step
+from ..core.distillation import DistillationConfig, distillation_train_step
 from ..core.inputs import lifter_input_2d
 from ..core.networks import (describe_network_dtype, eval_mode,
                              resolve_network_dtype)
@@ -82,7 +82,9 @@ class TIPSyGAN(BaseModel):
         gan_loss (dict, optional): default ``dict(type='BCEGANLoss')``, the
             paper's eq. 5 with 5 % label flips.
         priors (list[dict]): extra label-free loss terms, e.g.
-            ``dict(type='KneeBendPrior', weight=1.0)``.
+            ``dict(type='KneeBendPrior', weight=1.0)``; one of weight 0 is
+            left out (``--cfg-options model.priors.2.weight=0`` turns the
+            third off).
         terms (list[dict]): extra generator loss terms that need the lifter
             (``core.consistency_terms``), e.g. eq. 15's
             ``dict(type='AllAngleConsistency', weight=1.0)``.
@@ -102,6 +104,11 @@ class TIPSyGAN(BaseModel):
             what the test network predicts (over the lifter's part split;
             the discriminator's weights must then be in the checkpoint).
             ``priors`` (list[dict]) replaces its default sign priors.
+        distillation (dict, optional): ``core.distillation.
+            DistillationConfig``'s fields, e.g. ``dict(rotation_weight=1.0)``
+            (not in the paper: the student also lifts rotated views of the
+            teacher's poses). Its rotation ranges default to
+            ``adversarial``'s.
     """
 
     # optimiser-wrapper name -> attribute, for TIPSyOptimWrapperConstructor
@@ -124,6 +131,7 @@ class TIPSyGAN(BaseModel):
                  seed: int = 0,
                  validate_inputs: bool = True,
                  sign_choice: Optional[dict] = None,
+                 distillation: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor,
@@ -149,9 +157,13 @@ class TIPSyGAN(BaseModel):
         self.config = AdversarialConfig(
             projection=MODELS.build(projection or dict(type='Orthographic')),
             gan_loss=MODELS.build(gan_loss or dict(type='BCEGANLoss')),
-            priors=tuple(MODELS.build(p) for p in priors),
+            priors=tuple(p for p in map(MODELS.build, priors) if p.weight),
             terms=tuple(MODELS.build(t) for t in terms),
             **(adversarial or {}))
+        self.distillation = DistillationConfig(**{
+            'max_azimuth': self.config.max_azimuth,
+            'max_elevation': self.config.max_elevation,
+            **(distillation or {})})
         for name in self.lifter.parts:  # a missing weight fails here
             self.config.adversarial_weight(name)
         self.sign_chooser, self.sign_choice_for = build_sign_chooser(
@@ -261,7 +273,8 @@ class TIPSyGAN(BaseModel):
                 self.student, self.teacher, pose_2d,
                 optim_wrapper['student'], self.config.network_dtype,
                 self.choose_signs if 'targets' in self.sign_choice_for
-                else None)
+                else None, self.distillation, self.config.projection,
+                self.step_rng(pose_2d.device))
         return adversarial_train_step(self.lifter, self.discriminator,
                                       pose_2d, self.config,
                                       optim_wrapper['generator'],

@@ -115,10 +115,32 @@ def test_the_hip_prior_is_a_shape_prior_blind_to_the_flip(real_poses):
     assert float(depth_flip.hip_collinearity_loss(bent)) > 0.01
 
 
+def test_the_hands_prior_tells_real_poses_from_their_mirror(real_poses):
+    sines = depth_flip.hand_forward_sines(real_poses)
+    flipped = mirrored(real_poses)
+    assert torch.allclose(depth_flip.hand_forward_sines(flipped), -sines,
+                          atol=1e-6)
+    margin = depth_flip.HANDS_BEHIND_MARGIN
+    # Few real hands are far behind their shoulder; mirrored, most are.
+    assert float((sines < -margin).double().mean()) < 0.05
+    assert float((-sines < -margin).double().mean()) > 0.5
+    assert float(depth_flip.hands_forward_loss(flipped)) > 20 * float(
+        depth_flip.hands_forward_loss(real_poses))
+    # A torso mirrored alone (the split's failure) puts the hands behind.
+    torso_only = depth_flip.with_root(real_poses).clone()
+    torso_only[:, 7:, 2] *= -1
+    assert float(depth_flip.hands_forward_loss(torso_only)) > 10 * float(
+        depth_flip.hands_forward_loss(real_poses))
+
+
 def test_new_priors_are_registered_pieces():
     import tipsy_gan.mmpose_modules  # noqa: F401
     from mmpose.registry import MODELS
     nose = MODELS.build(dict(type='NoseForwardPrior', weight=1.0))
+    hands = MODELS.build(dict(type='HandsForwardPrior', weight=3.0,
+                              margin=0.1))
+    assert (hands.joints, hands.weight, hands.margin) == ((12, 13, 15, 16),
+                                                          3.0, 0.1)
     hips = MODELS.build(dict(type='HipCollinearityPrior', weight=10.0))
     assert nose.joints == (8, 9, 11, 14) and hips.joints == (1, 4)
     assert hips.weight == 10.0

@@ -82,6 +82,18 @@ def test_distillation_step_updates_only_the_student():
         assert torch.equal(v, model.teacher.state_dict()[k]), k
 
 
+def test_the_student_can_also_learn_rotated_views_of_the_teacher():
+    model, wrappers = build(distillation=dict(rotation_weight=0.5))
+    assert model.distillation.rotation_weight == 0.5
+    # the rotations as the adversarial stage draws them
+    assert model.distillation.max_azimuth == model.config.max_azimuth
+    model.start_distillation(model.lifter)
+    logs = model.train_step({'inputs': poses()}, wrappers)
+    assert set(logs) == {'s_loss', 's_distillation', 's_rotated'}
+    torch.testing.assert_close(
+        logs['s_loss'], logs['s_distillation'] + 0.5 * logs['s_rotated'])
+
+
 def test_solo_model_has_no_student_and_cannot_distil():
     model, wrappers = build(lifter='SoloLifter', student=False)
     assert set(wrappers.keys()) == {'generator', 'discriminator'}
@@ -96,12 +108,14 @@ def test_every_piece_comes_from_the_registry():
     model, _ = build(
         projection=dict(type='Perspective', depth_offset=4.0),
         gan_loss=dict(type='LeastSquaresGANLoss'),
-        priors=[dict(type='KneeBendPrior', weight=0.5)],
+        priors=[dict(type='KneeBendPrior', weight=0.5),
+                dict(type='HandsForwardPrior', weight=0.0)],  # left out
         discriminator=dict(dropout=0.5),
         adversarial=dict(renormalize_views=True))
     assert repr(model.config.projection) == 'Perspective(depth_offset=4.0)'
     assert type(model.config.gan_loss).__name__ == 'LeastSquaresGANLoss'
-    assert [p.weight for p in model.config.priors] == [0.5]
+    assert [repr(p) for p in model.config.priors] == [
+        'KneeBendPrior(weight=0.5, joints=(1, 2, 3, 4, 5, 6))']
     assert any(isinstance(m, torch.nn.Dropout)
                for m in model.discriminator.modules())
     with pytest.raises(KeyError, match='arms'):

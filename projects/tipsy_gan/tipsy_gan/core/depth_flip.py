@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from .skeleton import (LEFT_FOOT, LEFT_HIP, LEFT_KNEE, LEFT_SHOULDER,
-                       NECK_BASE, NUM_JOINTS, RIGHT_FOOT, RIGHT_HIP,
-                       RIGHT_KNEE, RIGHT_SHOULDER, ROOT, THORAX)
+                       LEFT_WRIST, NECK_BASE, NUM_JOINTS, RIGHT_FOOT,
+                       RIGHT_HIP, RIGHT_KNEE, RIGHT_SHOULDER, RIGHT_WRIST,
+                       ROOT, THORAX)
 
 
 def with_root(pose_3d):
@@ -130,6 +131,38 @@ def nose_forward_loss(pose_3d):
     """Hinge penalty on a nose behind the shoulder line: mean relu(−sine)
     (Kudo et al. 2018, weight 1 there). Not in the paper."""
     return F.relu(-nose_forward_sine(pose_3d)).mean()
+
+
+# sin 20°: how far a hand may be behind its shoulder before the prior
+# objects (the shoulder extends little, and the elbow bends forward).
+HANDS_BEHIND_MARGIN = 0.342
+
+
+def hand_forward_sines(pose_3d, eps=1e-8):
+    """(B, 2) sine of the left and right shoulder→wrist direction along
+    ``body_forward_direction``: > 0 for a hand in front of its shoulder.
+
+    People work with their hands in front of them: the shoulder extends
+    (the arm back) far less than it flexes, and the elbow bends forward.
+    Mirroring all depths negates the sines; so does mirroring only the
+    torso's depths, which the legs' hips fix the forward direction against.
+    """
+    pose = with_root(pose_3d)
+    forward = body_forward_direction(pose, eps)
+    sines = []
+    for wrist, shoulder in ((LEFT_WRIST, LEFT_SHOULDER),
+                            (RIGHT_WRIST, RIGHT_SHOULDER)):
+        arm = pose[..., wrist, :] - pose[..., shoulder, :]
+        sines.append((arm * forward).sum(-1) /
+                     arm.norm(dim=-1).clamp(min=eps))
+    return torch.stack(sines, dim=-1)
+
+
+def hands_forward_loss(pose_3d, margin=HANDS_BEHIND_MARGIN):
+    """Hinge penalty on a hand further behind its shoulder than ``margin``
+    (a sine): mean over hands and poses of relu(−sine − margin). Not in the
+    paper."""
+    return F.relu(-hand_forward_sines(pose_3d) - margin).mean()
 
 
 def hip_collinearity_loss(pose_3d, eps=1e-8):

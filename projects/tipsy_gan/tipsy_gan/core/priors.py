@@ -10,7 +10,7 @@ gets every prior whole.
 The models build priors from config (registered in MMPose's ``MODELS``), e.g.
 ``priors=[dict(type='KneeBendPrior', weight=1.0)]``.
 
-The knee, facing and nose priors break the global depth flip z -> -z that
+The knee, facing, nose and hands-forward priors break the global depth flip z -> -z that
 leaves every loss of the paper unchanged under orthographic projection
 (``depth_flip``); the bone-proportion and hip-collinearity priors are shape
 priors, blind to it.
@@ -85,6 +85,26 @@ class NoseForwardPrior(PosePrior):
 
     def __call__(self, pose_3d):
         return depth_flip.nose_forward_loss(pose_3d)
+
+
+class HandsForwardPrior(PosePrior):
+    """Hands in front of the body: a hinge on each shoulder→wrist direction
+    behind the body's forward direction (``depth_flip.hands_forward_loss``,
+    margin sin 20°). It acts on the arms, which for a leg + torso split the
+    torso generator predicts: its arms take their depth sign against the
+    legs' hips. A torso mirrored alone puts the hands behind the back."""
+
+    name = 'hands_prior'
+    default_joints = ('left_elbow', 'left_wrist', 'right_elbow',
+                      'right_wrist')
+
+    def __init__(self, weight=1.0, joints=None,
+                 margin=depth_flip.HANDS_BEHIND_MARGIN):
+        super().__init__(weight, joints)
+        self.margin = float(margin)
+
+    def __call__(self, pose_3d):
+        return depth_flip.hands_forward_loss(pose_3d, self.margin)
 
 
 class HipCollinearityPrior(PosePrior):

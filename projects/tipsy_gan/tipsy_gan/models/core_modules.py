@@ -11,12 +11,12 @@ from ..core.networks import (PartSplitLifter, PoseDiscriminator,
                              ResidualLifter, SoloLifter)
 from ..core.priors import (BoneProportionPrior, FacingPrior,
                            HipCollinearityPrior, KneeBendPrior,
-                           NoseForwardPrior)
+                           NoseForwardPrior, HandsForwardPrior)
 from ..core.sign_choice import PartSignChooser
 
 for _module in (PartSplitLifter, SoloLifter, ResidualLifter,
                 PoseDiscriminator, Orthographic, Perspective, BCEGANLoss,
                 LeastSquaresGANLoss, KneeBendPrior, FacingPrior, BoneProportionPrior,
-                NoseForwardPrior, HipCollinearityPrior,
+                NoseForwardPrior, HipCollinearityPrior, HandsForwardPrior,
                 AllAngleConsistency, PartSignChooser):
     MODELS.register_module(module=_module)

@@ -1,8 +1,7 @@
 # TIPSy at CPU scale, issue 18's recipe (chosen on the validation protocol,
 # projects/tipsy_gan/docs/stability.md): the bone-prior recipe
 # (tipsy_h36m_cpu_bone.py) with LayerNorm in the two generators (the student
-# keeps BatchNorm) and the depth-sign priors (knee bend, facing, and hands
-# in front of the body) at weight 3.
+# keeps BatchNorm) and the depth-sign priors (knee bend, facing) at weight 3.
 # 8 adversarial epochs (chosen on S8 against 4: docs/stability.md's research
 # table); the teacher the label-free rule's pick
 # (min_bone_spread, a snapshot every quarter epoch); then 5 distillation
@@ -16,12 +15,8 @@
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu_ln/epoch_13.pth tipsy_student_cpu_ln.pth
 _base_ = ['./tipsy_h36m_cpu_bone.py']
 
-# HandsForwardPrior chosen on S8 (docs/stability.md: the split's seed
-# that put its arms behind the back no longer does); the rows trained
-# before it turn it off with --cfg-options model.priors.2.weight=0.
 model = dict(lifter=dict(norm='layer'),
              priors=[dict(type='KneeBendPrior', weight=3.0),
                      dict(type='FacingPrior', weight=3.0),
-                     dict(type='HandsForwardPrior', weight=3.0),
                      dict(type='BoneProportionPrior', weight=1.0)])
 train_cfg = dict(adversarial_epochs=8, distillation_epochs=5)

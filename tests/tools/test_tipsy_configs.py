@@ -227,3 +227,32 @@ def test_layernorm_recipe_differs_from_the_bone_recipe_by_its_options():
     assert parts.model.lifter == ln.model.lifter
     assert solo.model.lifter.type == 'SoloLifter'
     assert solo.model.lifter.norm == 'layer'
+
+
+def test_hands_recipe_differs_from_the_layernorm_recipe_by_its_options():
+    """Issue 18's final recipe: the LayerNorm recipe plus the hands prior
+    (third, at the sign priors' weight) and a student learning rate that
+    anneals over exactly the distillation epochs."""
+    hands, ln = load('tipsy_h36m_cpu_hands'), load('tipsy_h36m_cpu_ln')
+    assert [(p.type, p.weight) for p in hands.model.priors] == [
+        ('KneeBendPrior', 3.0), ('FacingPrior', 3.0),
+        ('HandsForwardPrior', 3.0), ('BoneProportionPrior', 1.0)]
+    for key in set(ln.model) - {'priors'}:
+        assert hands.model[key] == ln.model[key], key
+    assert hands.train_cfg == ln.train_cfg
+    assert 'param_scheduler' not in ln
+    adversarial = hands.train_cfg.adversarial_epochs
+    distillation = hands.train_cfg.distillation_epochs
+    [cosine] = hands.param_scheduler.student
+    assert (cosine.type, cosine.begin, cosine.end, cosine.T_max,
+            cosine.eta_min) == ('CosineAnnealingLR', adversarial,
+                                adversarial + distillation, distillation, 0)
+    for name in ('generator', 'discriminator'):
+        assert [s.type for s in hands.param_scheduler[name]] == ['ConstantLR']
+        assert hands.param_scheduler[name][0].factor == 1.0
+    parts, solo = load('parts_h36m_cpu_hands'), load('solo_h36m_cpu_hands')
+    assert parts.model.student is None and solo.model.student is None
+    assert parts.model.priors == hands.model.priors == solo.model.priors
+    assert solo.model.lifter.type == 'SoloLifter'
+    assert (parts.train_cfg.adversarial_epochs,
+            solo.train_cfg.distillation_epochs) == (adversarial, 0)

@@ -12,21 +12,4 @@
 # adversarial epochs and distil from the lifter's stochastic weight average
 # over epochs 300..600 (every iteration). The paper gives no distillation
 # length; 100 epochs of MSE regression (eq. 9) is our assumption.
-_base_ = ['./_base_/tipsy_gan_train.py']
-
-width = 1024
-model = dict(lifter=dict(width=width), discriminator=dict(width=width),
-             student=dict(width=width))
-train_dataloader = dict(
-    batch_size=8192,
-    num_workers=2,
-    persistent_workers=True,
-    dataset=dict(ann_file='annotation_body3d/fps50/h36m_train.npz'))
-train_cfg = dict(adversarial_epochs=600, distillation_epochs=100)
-custom_hooks = [
-    dict(type='SyncBuffersHook'),  # BN statistics across processes
-    # The teacher: the mean lifter (BN statistics included) from epoch 300.
-    dict(type='EMAHook', ema_type='StochasticWeightAverage', begin_epoch=300,
-         update_buffers=True),
-    dict(type='NonFiniteLossHook'),
-]
+_base_ = ['./_base_/recipe_paper.py']

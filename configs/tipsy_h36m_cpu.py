@@ -6,7 +6,8 @@
 #
 # Scale: width 256 and batch 256 learned fastest per CPU-second in the
 # calibration; fps10 is the paper's test rate (942 iterations an epoch).
-# Changes to the paper's recipe (tipsy_h36m.py), each one option below:
+# Changes to the paper's recipe (tipsy_h36m.py), each one option in
+# _base_/recipe_cpu.py:
 # - perspective P with the root at depth 5 (max-normalised units) and
 #   renormalised views: under orthographic P the losses are exactly symmetric
 #   in the depth sign, and the sign was a coin flip per run;
@@ -25,32 +26,4 @@
 # seeds of each kind). The finals published before this default trained in
 # float32 with unfused Adam: projects/tipsy_gan/docs/results.md gives the
 # --cfg-options that rerun them exactly.
-_base_ = ['./_base_/tipsy_gan_train.py']
-
-width = 256
-model = dict(
-    lifter=dict(width=width),
-    discriminator=dict(width=width),
-    student=dict(width=width),
-    projection=dict(_delete_=True, type='Perspective', depth_offset=5.0),
-    priors=[dict(type='KneeBendPrior', weight=1.0),
-            dict(type='FacingPrior', weight=1.0)],
-    adversarial=dict(renormalize_views=True, network_dtype='auto'),
-)
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=0,  # two cores: the step needs them both
-    persistent_workers=False,
-    dataset=dict(ann_file='annotation_body3d/fps10/h36m_train.npz'))
-train_cfg = dict(adversarial_epochs=2, distillation_epochs=1)
-optim_wrapper = dict(
-    generator=dict(optimizer=dict(fused=True)),
-    discriminator=dict(optimizer=dict(lr=5e-5, fused=True)),
-    student=dict(optimizer=dict(lr=1e-3, fused=True)),
-)
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='EMAHook', ema_type='StochasticWeightAverage',
-         begin_iter=942 + 5, interval=5, update_buffers=True),
-    dict(type='NonFiniteLossHook'),
-]
+_base_ = ['./_base_/recipe_cpu.py']

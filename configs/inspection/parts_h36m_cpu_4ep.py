@@ -4,9 +4,10 @@
 # plots the test error per epoch). Nothing is chosen with these numbers.
 #   python tools/train.py configs/inspection/parts_h36m_cpu_4ep.py
 #   python tools/test.py configs/inspection/parts_h36m_cpu_4ep.py work_dirs/parts_h36m_cpu_4ep/epoch_2.pth
-_base_ = ['../parts_h36m_cpu.py']
+_base_ = ['../_base_/recipe_cpu.py']
 
-train_cfg = dict(adversarial_epochs=4)
+model = dict(student=None)
+train_cfg = dict(adversarial_epochs=4, distillation_epochs=0)
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='NonFiniteLossHook'),

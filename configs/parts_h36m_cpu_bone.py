@@ -3,7 +3,7 @@
 #   python tools/train.py configs/parts_h36m_cpu_bone.py
 #   python tools/test.py configs/parts_h36m_cpu_bone.py work_dirs/parts_h36m_cpu_bone/picked_lifter.pth
 # (a tipsy_h36m_cpu_bone.py run's picked_lifter.pth is the same teacher)
-_base_ = ['./tipsy_h36m_cpu_bone.py']
+_base_ = ['./_base_/recipe_cpu_bone.py']
 
 model = dict(student=None)
 train_cfg = dict(distillation_epochs=0)

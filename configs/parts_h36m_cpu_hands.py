@@ -3,7 +3,7 @@
 #   python tools/train.py configs/parts_h36m_cpu_hands.py
 #   python tools/analysis/fast_eval.py configs/parts_h36m_cpu_hands.py work_dirs/parts_h36m_cpu_hands/picked_lifter.pth
 # (a tipsy_h36m_cpu_hands.py run's picked_lifter.pth is the same teacher)
-_base_ = ['./tipsy_h36m_cpu_hands.py']
+_base_ = ['./_base_/recipe_cpu_hands.py']
 
 model = dict(student=None)
 train_cfg = dict(distillation_epochs=0)

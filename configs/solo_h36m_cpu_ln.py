@@ -3,6 +3,7 @@
 # student.
 #   python tools/train.py configs/solo_h36m_cpu_ln.py
 #   python tools/analysis/fast_eval.py configs/solo_h36m_cpu_ln.py work_dirs/solo_h36m_cpu_ln/picked_lifter.pth
-_base_ = ['./parts_h36m_cpu_ln.py']
+_base_ = ['./_base_/recipe_cpu_ln.py']
 
-model = dict(lifter=dict(type='SoloLifter'))
+model = dict(lifter=dict(type='SoloLifter'), student=None)
+train_cfg = dict(distillation_epochs=0)

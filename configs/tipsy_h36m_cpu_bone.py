@@ -8,18 +8,4 @@
 #   python tools/train.py configs/tipsy_h36m_cpu_bone.py
 #   python tools/test.py configs/tipsy_h36m_cpu_bone.py work_dirs/tipsy_h36m_cpu_bone/epoch_5.pth
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu_bone/epoch_5.pth tipsy_student_cpu_bone.pth
-_base_ = ['./tipsy_h36m_cpu.py']
-
-model = dict(priors=[dict(type='KneeBendPrior', weight=1.0),
-                     dict(type='FacingPrior', weight=1.0),
-                     dict(type='BoneProportionPrior', weight=1.0)])
-train_cfg = dict(adversarial_epochs=4, distillation_epochs=1)
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='NonFiniteLossHook'),
-    # A point every quarter epoch (236 iterations of fps10's 942).
-    # metrics=False: a final run trains on S8's 2D, and the rule reads no
-    # metric anyway.
-    dict(type='TIPSyCurveHook', interval_epochs=0.25,
-         select='min_bone_spread', metrics=False),
-]
+_base_ = ['./_base_/recipe_cpu_bone.py']

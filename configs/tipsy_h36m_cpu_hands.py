@@ -12,16 +12,4 @@
 #   python tools/train.py configs/tipsy_h36m_cpu_hands.py
 #   python tools/analysis/fast_eval.py configs/tipsy_h36m_cpu_hands.py work_dirs/tipsy_h36m_cpu_hands/epoch_13.pth
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu_hands/epoch_13.pth tipsy_student_cpu_hands.pth
-_base_ = ['./tipsy_h36m_cpu_ln.py']
-
-model = dict(priors=[dict(type='KneeBendPrior', weight=3.0),
-                     dict(type='FacingPrior', weight=3.0),
-                     dict(type='HandsForwardPrior', weight=3.0),
-                     dict(type='BoneProportionPrior', weight=1.0)])
-# The student's cosine spans the parent's stages: epochs 8 to 13 (8
-# adversarial, then 5 of distillation; a test keeps them in step).
-_constant = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
-param_scheduler = dict(
-    generator=_constant, discriminator=_constant,
-    student=[dict(type='CosineAnnealingLR', T_max=5, eta_min=0.0, begin=8,
-                  end=13, by_epoch=True, convert_to_iter_based=True)])
+_base_ = ['./_base_/recipe_cpu_hands.py']

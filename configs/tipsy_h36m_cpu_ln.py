@@ -13,10 +13,4 @@
 #   python tools/train.py configs/tipsy_h36m_cpu_ln.py
 #   python tools/analysis/fast_eval.py configs/tipsy_h36m_cpu_ln.py work_dirs/tipsy_h36m_cpu_ln/epoch_13.pth
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu_ln/epoch_13.pth tipsy_student_cpu_ln.pth
-_base_ = ['./tipsy_h36m_cpu_bone.py']
-
-model = dict(lifter=dict(norm='layer'),
-             priors=[dict(type='KneeBendPrior', weight=3.0),
-                     dict(type='FacingPrior', weight=3.0),
-                     dict(type='BoneProportionPrior', weight=1.0)])
-train_cfg = dict(adversarial_epochs=8, distillation_epochs=5)
+_base_ = ['./_base_/recipe_cpu_ln.py']

@@ -6,16 +6,4 @@
 #   python tools/train.py configs/research/tipsy_h36m_cpu_val.py
 #   python tools/analysis/fast_eval.py configs/research/tipsy_h36m_cpu_val.py work_dirs/tipsy_h36m_cpu_val/epoch_3.pth
 #   python tools/test.py configs/research/tipsy_h36m_cpu_val.py work_dirs/tipsy_h36m_cpu_val/epoch_3.pth
-_base_ = ['../tipsy_h36m_cpu.py', '../_base_/h36m_validation_protocol.py']
-
-train_dataloader = dict(dataset=dict(subjects={{_base_.train_subjects}}))
-test_dataloader = dict(dataset={{_base_.validation_dataset}})
-
-# 194,496 training poses: 759 iterations an epoch at batch 256 (942 on all
-# five subjects); the teacher still averages epoch 2 from its 5th iteration.
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='EMAHook', ema_type='StochasticWeightAverage',
-         begin_iter=759 + 5, interval=5, update_buffers=True),
-    dict(type='NonFiniteLossHook'),
-]
+_base_ = ['../_base_/recipe_val_cpu.py']

@@ -3,6 +3,7 @@
 # plus AllAngleConsistency at the 90° terms' weight w3 = 3; scored on S8.
 #   python tools/train.py configs/research/tipsy_h36m_cpu_val_all_angle.py --cfg-options randomness.seed=0 model.seed=0
 #   python tools/analysis/fast_eval.py configs/research/tipsy_h36m_cpu_val_all_angle.py work_dirs/tipsy_h36m_cpu_val_all_angle/epoch_3.pth
-_base_ = ['./tipsy_h36m_cpu_val_layernorm.py']
+_base_ = ['../_base_/recipe_val_cpu.py']
 
-model = dict(terms=[dict(type='AllAngleConsistency', weight=3.0)])
+model = dict(lifter=dict(norm='layer'),
+             terms=[dict(type='AllAngleConsistency', weight=3.0)])

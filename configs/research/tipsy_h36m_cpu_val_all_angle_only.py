@@ -3,6 +3,8 @@
 # scored on S8.
 #   python tools/train.py configs/research/tipsy_h36m_cpu_val_all_angle_only.py --cfg-options randomness.seed=0 model.seed=0
 #   python tools/analysis/fast_eval.py configs/research/tipsy_h36m_cpu_val_all_angle_only.py work_dirs/tipsy_h36m_cpu_val_all_angle_only/epoch_3.pth
-_base_ = ['./tipsy_h36m_cpu_val_all_angle.py']
+_base_ = ['../_base_/recipe_val_cpu.py']
 
-model = dict(adversarial=dict(w_ninety=0.0))
+model = dict(lifter=dict(norm='layer'),
+             terms=[dict(type='AllAngleConsistency', weight=3.0)],
+             adversarial=dict(w_ninety=0.0))

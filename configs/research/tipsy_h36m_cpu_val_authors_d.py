@@ -2,7 +2,7 @@
 # discriminator recipe (Aswarin/2D-to-3D-Pose): dropout 0.5, real label 0.8,
 # 10 % label flips, azimuth within ±8π/9, a random left-right mirror of half
 # the batch, and D at the generators' Adam lr 2e-4.
-_base_ = ['./tipsy_h36m_cpu_val.py']
+_base_ = ['../_base_/recipe_val_cpu.py']
 
 model = dict(
     discriminator=dict(dropout=0.5),

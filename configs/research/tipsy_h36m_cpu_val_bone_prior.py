@@ -4,8 +4,4 @@
 # converted data has one skeleton for every subject, so it is unusually exact
 # here (projects/tipsy_gan/docs/research.md).
 #   python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val_bone_prior.py --work-dir work_dirs/study/bone_prior --seeds 0 --kinds parts --adversarial-epochs 6
-_base_ = ['./tipsy_h36m_cpu_val.py']
-
-model = dict(priors=[dict(type='KneeBendPrior', weight=1.0),
-                     dict(type='FacingPrior', weight=1.0),
-                     dict(type='BoneProportionPrior', weight=1.0)])
+_base_ = ['../_base_/recipe_val_bone.py']

@@ -1,7 +1,7 @@
 # Research (S8 protocol): the bone-prior recipe
 # (tipsy_h36m_cpu_val_bone_prior.py) with the paper's authors' discriminator
 # recipe on top (tipsy_h36m_cpu_val_authors_d.py's options).
-_base_ = ['./tipsy_h36m_cpu_val_bone_prior.py']
+_base_ = ['../_base_/recipe_val_bone.py']
 
 model = dict(
     discriminator=dict(dropout=0.5),

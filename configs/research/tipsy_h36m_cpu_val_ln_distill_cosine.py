@@ -3,7 +3,11 @@
 # recipe's), instead of constant. The distillation stage alone from a given
 # teacher, as tipsy_h36m_cpu_val_ln_distill_only.py:
 #   python tools/train.py configs/research/tipsy_h36m_cpu_val_ln_distill_cosine.py --work-dir work_dirs/distill_only/cos5_seedN --cfg-options train_cfg.teacher=work_dirs/study/ln_8ep/parts_seedN/picked_lifter.pth randomness.seed=N model.seed=N
-_base_ = ['./tipsy_h36m_cpu_val_ln_distill_only.py']
+_base_ = ['../_base_/recipe_val_ln.py']
+
+train_cfg = dict(adversarial_epochs=0, distillation_epochs=5, teacher=None)
+# The teacher is given, so no EMAHook or rule picks one.
+custom_hooks = [dict(type='SyncBuffersHook'), dict(type='NonFiniteLossHook')]
 
 _constant = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
 param_scheduler = dict(

@@ -7,7 +7,7 @@
 #   python tools/train.py configs/research/tipsy_h36m_cpu_val_ln_distill_only.py --work-dir work_dirs/distill_only/base_seedN --cfg-options train_cfg.teacher=work_dirs/study/ln_8ep/parts_seedN/picked_lifter.pth randomness.seed=N model.seed=N
 #   python tools/analysis/fast_eval.py configs/research/tipsy_h36m_cpu_val_ln_distill_only.py work_dirs/distill_only/base_seedN/epoch_5.pth --split val
 # Variants: model.student.norm=layer; model.distillation.rotation_weight=1.0.
-_base_ = ['./tipsy_h36m_cpu_val_bone_prior_signs3_layernorm.py']
+_base_ = ['../_base_/recipe_val_ln.py']
 
 train_cfg = dict(adversarial_epochs=0, distillation_epochs=5, teacher=None)
 # The teacher is given, so no EMAHook or rule picks one.

@@ -6,7 +6,7 @@
 # distillation epoch's student is scored on S8 with fast_eval:
 #   python tools/train.py configs/research/tipsy_h36m_cpu_val_signs3_layernorm_distill.py --work-dir work_dirs/distill/seed0 --cfg-options randomness.seed=0 model.seed=0
 #   python tools/analysis/fast_eval.py configs/research/tipsy_h36m_cpu_val_signs3_layernorm_distill.py work_dirs/distill/seed0/epoch_N.pth
-_base_ = ['./tipsy_h36m_cpu_val_bone_prior_signs3_layernorm.py']
+_base_ = ['../_base_/recipe_val_ln.py']
 
 train_cfg = dict(adversarial_epochs=4, distillation_epochs=6)
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=6))

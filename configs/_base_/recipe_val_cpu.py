@@ -1,0 +1,54 @@
+# Research recipe: the CPU recipe (recipe_cpu.py) under the validation
+# protocol (h36m_validation_protocol.py, projects/tipsy_gan/docs/protocol.md):
+# trained on the 2D of S1, S5, S6, S7 and scored on S8, with the teacher
+# still the mean lifter over epoch 2 (recounted in S8-less iterations).
+# Leaves: research/tipsy_h36m_cpu_val.py and its option arms
+# (research/tipsy_h36m_cpu_val_{authors_d,cosine,r1,layernorm,all_angle,
+# all_angle_only}.py).
+_base_ = ['./runtime.py', './h36m_tipsy_data.py', './tipsy_gan.py',
+          './h36m_validation_protocol.py']
+
+width = 256
+model = dict(
+    lifter=dict(width=width),
+    discriminator=dict(width=width),
+    student=dict(width=width),
+    projection=dict(_delete_=True, type='Perspective', depth_offset=5.0),
+    priors=[dict(type='KneeBendPrior', weight=1.0),
+            dict(type='FacingPrior', weight=1.0)],
+    adversarial=dict(renormalize_views=True, network_dtype='auto'),
+)
+# The validation protocol: trained on the 2D of S1, S5, S6, S7;
+# tools/test.py and tools/analysis/fast_eval.py score S8.
+train_dataloader = dict(
+    batch_size=256,
+    num_workers=0,  # two cores: the step needs them both
+    persistent_workers=False,
+    dataset=dict(ann_file='annotation_body3d/fps10/h36m_train.npz',
+                 subjects={{_base_.train_subjects}}))
+test_dataloader = dict(dataset={{_base_.validation_dataset}})
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(fused=True)),
+    discriminator=dict(optimizer=dict(lr=5e-5, fused=True)),
+    student=dict(optimizer=dict(lr=1e-3, fused=True)),
+)
+
+# No validation while training: the S8 labels describe runs through
+# tools/test.py and fast_eval, and never choose the epoch.
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+train_cfg = dict(_delete_=True, type='TIPSyTrainLoop', adversarial_epochs=2,
+                 distillation_epochs=1)
+default_hooks = dict(
+    # every epoch: resume points, and the NaN guard names the latest one
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
+                    save_last=True))
+# 194,496 training poses: 759 iterations an epoch at batch 256 (942 on all
+# five subjects); the teacher still averages epoch 2 from its 5th iteration.
+custom_hooks = [
+    dict(type='SyncBuffersHook'),  # BN statistics across processes
+    dict(type='EMAHook', ema_type='StochasticWeightAverage',
+         begin_iter=759 + 5, interval=5, update_buffers=True),
+    dict(type='NonFiniteLossHook'),
+]

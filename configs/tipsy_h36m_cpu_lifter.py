@@ -4,6 +4,6 @@
 # or export a student of your own run:
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu/epoch_3.pth tipsy_student_cpu.pth
 # The width must match tipsy_h36m_cpu.py's student (256; a test checks it).
-_base_ = ['./tipsy_h36m_lifter.py']
+_base_ = ['./_base_/recipe_lifter.py']
 
 model = dict(backbone=dict(width=256))

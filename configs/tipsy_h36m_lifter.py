@@ -6,17 +6,6 @@
 #   python tools/test.py configs/tipsy_h36m_lifter.py tipsy_student.pth
 # Input: 17 Human3.6M 2D keypoints in pixels; output: root-relative 3D in
 # pixel units (the 2D pose's scale; TIPSy has no metric scale).
-_base_ = ['./_base_/runtime.py', './_base_/h36m_tipsy_data.py']
+_base_ = ['./_base_/recipe_lifter.py']
 
-model = dict(
-    type='PoseLifter',
-    backbone=dict(type='TIPSyLifterBackbone', width=1024, num_blocks=4,
-                  activation='leaky_relu'),
-    head=dict(type='TIPSyLiftingHead', decoder={{_base_.codec}}),
-)
-train_cfg = None  # trained by TIPSyGAN, not here
-# MMPose's Pose3dLocalVisualizer, fixed for this stack and scale-free 3D
-# (tipsy_gan/visualization/pose3d_visualizer.py): MMPoseInferencer's pictures.
-visualizer = dict(type='TIPSyPose3dVisualizer',
-                  vis_backends=[dict(type='LocalVisBackend')],
-                  name='visualizer')
+model = dict(backbone=dict(width=1024))

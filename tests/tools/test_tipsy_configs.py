@@ -256,3 +256,73 @@ def test_hands_recipe_differs_from_the_layernorm_recipe_by_its_options():
     assert solo.model.lifter.type == 'SoloLifter'
     assert (parts.train_cfg.adversarial_epochs,
             solo.train_cfg.distillation_epochs) == (adversarial, 0)
+
+
+def _bases(path):
+    """A config file's ``_base_`` entries, read without running it."""
+    import ast
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            bases = ast.literal_eval(node.value)
+            return [bases] if isinstance(bases, str) else list(bases)
+    return []
+
+
+def _level(path):
+    """1 for a file with no base (an ``mmpose::`` base counts as level 1),
+    else 1 + its deepest base's level."""
+    return 1 + max((1 if base.startswith('mmpose::') else
+                    _level((path.parent / base).resolve())
+                    for base in _bases(path)), default=0)
+
+
+def test_configs_are_at_most_three_levels_deep():
+    """Issue 20: a leaf inherits one recipe (and at most level-1 pieces); a
+    recipe (configs/_base_/recipe_*.py) inherits only level-1 pieces."""
+    configs = REPO_ROOT / 'configs'
+    levels = {p.relative_to(configs).as_posix(): _level(p)
+              for p in configs.rglob('*.py')}
+    assert max(levels.values()) <= 3, {
+        k: v for k, v in levels.items() if v > 3}
+    for path in configs.glob('_base_/recipe_*.py'):
+        assert levels[path.relative_to(configs).as_posix()] == 2, path
+    for path in configs.rglob('*.py'):
+        recipes = [b for b in _bases(path) if '_base_/recipe_' in b]
+        assert len(recipes) <= 1, path
+        pieces = [b for b in _bases(path) if b not in recipes]
+        for base in pieces:
+            if not base.startswith('mmpose::'):
+                assert _level((path.parent / base).resolve()) == 1, (
+                    path, base)
+
+
+@pytest.mark.parametrize('path', sorted(
+    (REPO_ROOT / 'configs' / '_base_').glob('recipe_*.py')),
+    ids=lambda p: p.name)
+def test_a_recipe_sets_each_list_once(path):
+    """custom_hooks and model.priors are each written once in a recipe."""
+    import ast
+    tree = ast.parse(path.read_text())
+    hooks = [node for node in tree.body if isinstance(node, ast.Assign)
+             and any(getattr(t, 'id', None) == 'custom_hooks'
+                     for t in node.targets)]
+    priors = [node for node in ast.walk(tree)
+              if isinstance(node, ast.keyword) and node.arg == 'priors']
+    assert len(hooks) <= 1 and len(priors) <= 1
+    text = path.read_text()
+    assert text.startswith('# ') and 'recipe' in text.splitlines()[0].lower()
+    assert '# Leaves: ' in text
+
+
+def test_the_train_loader_normalises_with_the_test_codec():
+    """_base_/tipsy_gan.py writes out h36m_tipsy_data.py's codec (a level-1
+    piece cannot read another): the two stay the same."""
+    base = REPO_ROOT / 'configs' / '_base_'
+    gan = Config.fromfile(base / 'tipsy_gan.py')
+    data = Config.fromfile(base / 'h36m_tipsy_data.py')
+    assert gan.train_dataloader.dataset.codec == data.codec
+
+
+def test_the_3dhp_test_loads_the_cpu_student():
+    assert load('tipsy_3dhp_test').model == load('tipsy_h36m_cpu_lifter').model

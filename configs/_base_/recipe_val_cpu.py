@@ -1,7 +1,8 @@
 # Research recipe: the CPU recipe (recipe_cpu.py) under the validation
 # protocol (h36m_validation_protocol.py, projects/tipsy_gan/docs/protocol.md):
 # trained on the 2D of S1, S5, S6, S7 and scored on S8, with the teacher
-# still the mean lifter over epoch 2 (recounted in S8-less iterations).
+# still the mean lifter over epoch 2 (its iterations recounted for the
+# shorter epoch).
 # Leaves: research/tipsy_h36m_cpu_val.py and its option arms
 # (research/tipsy_h36m_cpu_val_{authors_d,cosine,r1,layernorm,all_angle,
 # all_angle_only}.py).

@@ -28,17 +28,12 @@ from tipsy_gan.core import depth_flip
 from tipsy_gan.core.pose_metrics import flip_part_depths, joint_errors
 from tipsy_gan.core.skeleton import (H36M_JOINT_NAMES, LEG_JOINTS,
                                      TORSO_JOINTS)
+from tipsy_gan.evaluation.metrics import h36m_action_from_path
 from tipsy_gan.utils.atomic_write import atomic_output_path
 from tipsy_gan.utils.data_paths import resolve_data_roots
 
 FLIPS = {'none': (False, False), 'legs': (True, False),
          'torso': (False, True), 'both': (True, True)}
-
-
-def action_of(img_path):
-    """'Greeting' from '.../S8_Greeting_1.54138969_000001.jpg'."""
-    name = str(img_path).replace('\\', '/').split('/')[-1]
-    return name.split('_')[1].split(' ')[0] if '_' in name else 'unknown'
 
 
 def diagnose(pred, gt, img_paths):
@@ -60,7 +55,7 @@ def diagnose(pred, gt, img_paths):
         torch.from_numpy(gt[:, 1:]).double()).numpy()
     margin = depth_flip.HANDS_BEHIND_MARGIN
     per_joint = joint_errors(pred, gt, alignment='procrustes').mean(0)
-    actions = np.array([action_of(p) for p in img_paths])
+    actions = np.array([h36m_action_from_path(p) for p in img_paths])
     flipped = best != 0
     totals = Counter(actions)
     return dict(

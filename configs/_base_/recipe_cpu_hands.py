@@ -2,7 +2,7 @@
 # (tipsy_h36m_cpu_hands.py says how it was chosen): the LayerNorm recipe
 # (recipe_cpu_ln.py) plus HandsForwardPrior (weight 3, as the other sign
 # priors) and the student's learning rate annealed to 0 on a cosine over its
-# distillation epochs.
+# 10 distillation epochs.
 # Leaves: tipsy_h36m_cpu_hands.py, parts_h36m_cpu_hands.py,
 # solo_h36m_cpu_hands.py.
 _base_ = ['./runtime.py', './h36m_tipsy_data.py', './tipsy_gan.py']
@@ -35,8 +35,10 @@ optim_wrapper = dict(
 val_cfg = None
 val_dataloader = None
 val_evaluator = None
-train_cfg = dict(_delete_=True, type='TIPSyTrainLoop', adversarial_epochs=8,
-                 distillation_epochs=5)
+_adversarial, _distillation = 8, 10
+train_cfg = dict(_delete_=True, type='TIPSyTrainLoop',
+                 adversarial_epochs=_adversarial,
+                 distillation_epochs=_distillation)
 default_hooks = dict(
     # every epoch: resume points, and the NaN guard names the latest one
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
@@ -51,11 +53,12 @@ custom_hooks = [
     dict(type='TIPSyCurveHook', interval_epochs=0.25,
          select='min_bone_spread', metrics=False),
 ]
-# The student's cosine spans its stage: epochs 8 to 13 (8 adversarial, then
-# 5 of distillation; a test keeps them in step with train_cfg). The
-# generators' and the discriminator's rates stay constant.
+# The student's cosine spans its stage: epochs 8 to 18 (8 adversarial, then
+# 10 of distillation). The generators' and the discriminator's rates stay
+# constant.
 _constant = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
 param_scheduler = dict(
     generator=_constant, discriminator=_constant,
-    student=[dict(type='CosineAnnealingLR', T_max=5, eta_min=0.0, begin=8,
-                  end=13, by_epoch=True, convert_to_iter_based=True)])
+    student=[dict(type='CosineAnnealingLR', T_max=_distillation, eta_min=0.0,
+                  begin=_adversarial, end=_adversarial + _distillation,
+                  by_epoch=True, convert_to_iter_based=True)])

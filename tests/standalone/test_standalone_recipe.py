@@ -67,5 +67,5 @@ def test_the_trainer_refuses_another_recipe_version():
         validate(data)
     data = json.loads(RECIPE.read_text())
     data['model']['gan_loss'] = dict(type='WassersteinLoss')
-    with pytest.raises(RecipeError, match='gan_loss'):
+    with pytest.raises(RecipeError, match='WassersteinLoss'):
         validate(data)

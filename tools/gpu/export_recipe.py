@@ -3,8 +3,8 @@
     python tools/gpu/export_recipe.py configs/tipsy_h36m.py tools/gpu/recipes/tipsy_h36m.json
     python tools/gpu/export_recipe.py CONFIG OUT.json --cfg-options model.seed=1
 
-CPU side (reads the config with mmengine). The recipe holds the model pieces
-with the defaults ``TIPSyGAN`` fills in, the optimisers, the batch size, the
+CPU side (reads the config with mmengine). The recipe holds the config's
+model dict (``core.build.build_tipsy`` builds it on both sides), the optimisers, the batch size, the
 stage lengths, the ``EMAHook`` averaging, the seeds and the config text
 (``tipsy_gan/standalone/recipe.py`` lists the fields). A config that uses
 something the standalone trainer does not reproduce (another loop, sampler
@@ -17,6 +17,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from tipsy_gan.core.build import MODEL_KEYS
 from tipsy_gan.standalone.recipe import (AVERAGING_TYPES, FORMAT,
                                          OPTIMIZER_KEYS, OPTIMIZERS, VERSION,
                                          validate)
@@ -45,37 +46,27 @@ def _plain(value):
 
 
 def _model(cfg):
+    """The config's model dict as ``core.build.build_tipsy``'s arguments
+    (the builder fills the defaults, as in ``TIPSyGAN``)."""
     model = _plain(cfg.model)
-    if model.get('type') != 'TIPSyGAN':
-        raise RecipeExportError(f'model.type is {model.get("type")!r}, not '
-                                'TIPSyGAN')
-    if model.get('data_preprocessor'):
+    if model.pop('type', None) != 'TIPSyGAN':
+        raise RecipeExportError(f'model.type is {cfg.model.get("type")!r}, '
+                                'not TIPSyGAN')
+    if model.pop('data_preprocessor', None):
         raise RecipeExportError('model.data_preprocessor is not supported')
-    lifter_cfg = model['lifter']
-    lifter = {'type': 'PartSplitLifter', **lifter_cfg}
-    discriminator = dict(type='PoseDiscriminator',
-                         width=lifter_cfg.get('width', 1024),
-                         activation=lifter_cfg.get('activation',
-                                                   'leaky_relu'))
-    discriminator.update(model.get('discriminator') or {})
-    student = model.get('student')
-    if student is not None:
-        student = dict(type='ResidualLifter', **student)
-    dropouts = [spec.get('dropout', 0.0) for spec in
-                (lifter, discriminator, student or {})]
+    for key in ('seed', 'validate_inputs', 'init_cfg'):
+        model.pop(key, None)  # the step seed is the recipe's step_seed
+    unknown = sorted(set(model) - set(MODEL_KEYS) - {'test_network'})
+    if unknown:
+        raise RecipeExportError(f'model: {unknown} not reproduced')
+    dropouts = [(model.get(name) or {}).get('dropout', 0.0)
+                for name in ('lifter', 'discriminator', 'student')]
     if any(dropouts):
         print('warning: dropout > 0 draws from the global torch generator, '
               "which mmengine's DataLoader also draws from: the standalone "
               'run is then not bit-identical to tools/train.py',
               file=sys.stderr)
-    return dict(
-        lifter=lifter, discriminator=discriminator, student=student,
-        projection=model.get('projection') or dict(type='Orthographic'),
-        gan_loss=model.get('gan_loss') or dict(type='BCEGANLoss'),
-        priors=list(model.get('priors') or []),
-        terms=list(model.get('terms') or []),
-        adversarial=dict(model.get('adversarial') or {}),
-        test_network=model.get('test_network', 'auto'))
+    return model
 
 
 def _optim(cfg, has_student):
@@ -165,7 +156,7 @@ def _averaging(cfg):
 
 
 def export_recipe(cfg, config_file='') -> dict:
-    train_cfg = _plain(cfg.train_cfg)
+    train_cfg = _plain(cfg.get('train_cfg') or {})
     if train_cfg.get('type') != 'TIPSyTrainLoop':
         raise RecipeExportError('train_cfg.type must be TIPSyTrainLoop')
     extra = set(train_cfg) - {'type', 'adversarial_epochs',
@@ -184,13 +175,13 @@ def export_recipe(cfg, config_file='') -> dict:
     model = _model(cfg)
     batch_size, data = _loader(cfg)
     distillation = int(train_cfg.get('distillation_epochs', 0))
-    if model['student'] is None:
+    if model.get('student') is None:
         distillation = 0
     recipe = dict(
         format=FORMAT, version=VERSION, config_file=str(config_file),
         config_text=cfg.pretty_text, seed=int(randomness['seed']),
         step_seed=int(_plain(cfg.model).get('seed', 0)), model=model,
-        optim=_optim(cfg, model['student'] is not None),
+        optim=_optim(cfg, model.get('student') is not None),
         batch_size=batch_size, drop_last=True,
         stages=dict(adversarial_epochs=int(train_cfg['adversarial_epochs']),
                     distillation_epochs=distillation),

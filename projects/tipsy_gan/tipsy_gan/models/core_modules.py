@@ -1,22 +1,10 @@
-"""``tipsy_gan.core``'s building blocks in MMPose's ``MODELS`` registry, so
-that configs choose them by name: lifters, the discriminator, projections,
-GAN losses, priors and generator terms. Registering here keeps ``core`` free
-of mmengine."""
+"""``tipsy_gan.core``'s building blocks (``core.build.COMPONENTS``: lifters,
+the discriminator, projections, GAN losses, priors, generator terms, the
+sign chooser) in MMPose's ``MODELS`` registry, so that configs choose them
+by name. Registering here keeps ``core`` free of mmengine."""
 from mmpose.registry import MODELS
 
-from ..core.consistency_terms import AllAngleConsistency
-from ..core.gan_losses import BCEGANLoss, LeastSquaresGANLoss
-from ..core.geometry import Orthographic, Perspective
-from ..core.networks import (PartSplitLifter, PoseDiscriminator,
-                             ResidualLifter, SoloLifter)
-from ..core.priors import (BoneProportionPrior, FacingPrior,
-                           HipCollinearityPrior, KneeBendPrior,
-                           NoseForwardPrior, HandsForwardPrior)
-from ..core.sign_choice import PartSignChooser
+from ..core.build import COMPONENTS
 
-for _module in (PartSplitLifter, SoloLifter, ResidualLifter,
-                PoseDiscriminator, Orthographic, Perspective, BCEGANLoss,
-                LeastSquaresGANLoss, KneeBendPrior, FacingPrior, BoneProportionPrior,
-                NoseForwardPrior, HipCollinearityPrior, HandsForwardPrior,
-                AllAngleConsistency, PartSignChooser):
+for _module in COMPONENTS.values():
     MODELS.register_module(module=_module)

@@ -18,7 +18,6 @@ Distributed training: ``model_wrapper_cfg=dict(
 type='MMSeparateDistributedDataParallel')`` (as mmagic's GANs do); each
 trained network is then its own DDP.
 """
-import copy
 import logging
 from typing import Dict, Optional, Sequence
 
@@ -29,10 +28,10 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 
-from ..core.adversarial_step import (AdversarialConfig, adversarial_train_step,
-                                     unwrap)
+from ..core.adversarial_step import adversarial_train_step, unwrap
 from ..core.depth_flip import with_root
-from ..core.distillation import DistillationConfig, distillation_train_step
+from ..core.build import build_tipsy
+from ..core.distillation import distillation_train_step
 from ..core.inputs import lifter_input_2d
 from ..core.networks import (describe_network_dtype, eval_mode,
                              resolve_network_dtype)
@@ -43,26 +42,6 @@ TEST_NETWORKS = ('auto', 'lifter', 'teacher', 'student')
 def with_root_3d(pose_2d: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
     """(B, 17, 3) = (x, y, ẑ) with the root at the origin prepended."""
     return with_root(torch.cat([pose_2d, depth.unsqueeze(-1)], dim=-1))
-
-
-SIGN_CHOICE_USES = ('targets', 'predictions')
-
-
-def build_sign_chooser(cfg: Optional[dict]):
-    """``(PartSignChooser or None, uses)`` from ``TIPSyGAN``'s
-    ``sign_choice`` argument."""
-    if cfg is None:
-        return None, ()
-    cfg = dict(cfg)
-    uses = tuple(cfg.pop('use_for', SIGN_CHOICE_USES))
-    unknown = sorted(set(uses) - set(SIGN_CHOICE_USES))
-    if unknown or not uses:
-        raise ValueError(f'sign_choice.use_for must name some of '
-                         f'{SIGN_CHOICE_USES}, got {uses}')
-    if cfg.get('priors') is not None:
-        cfg['priors'] = [MODELS.build(p) for p in cfg['priors']]
-    cfg.setdefault('type', 'PartSignChooser')
-    return MODELS.build(cfg), uses
 
 
 @MODELS.register_module()
@@ -142,32 +121,17 @@ class TIPSyGAN(BaseModel):
         if test_network in ('student', 'teacher') and student is None:
             raise ValueError(f"test_network={test_network!r} needs a student")
 
-        # Built in this order (lifter, D, student) for a fixed initialisation.
-        self.lifter = MODELS.build({'type': 'PartSplitLifter', **lifter})
-        d_cfg = dict(type='PoseDiscriminator',
-                     width=lifter.get('width', 1024),
-                     activation=lifter.get('activation', 'leaky_relu'))
-        d_cfg.update(discriminator or {})
-        self.discriminator = MODELS.build(d_cfg)
-        self.teacher = (None if student is None else copy.deepcopy(
-            self.lifter).requires_grad_(False))
-        self.student = (None if student is None else MODELS.build(
-            dict(type='ResidualLifter', **student)))
-
-        self.config = AdversarialConfig(
-            projection=MODELS.build(projection or dict(type='Orthographic')),
-            gan_loss=MODELS.build(gan_loss or dict(type='BCEGANLoss')),
-            priors=tuple(p for p in map(MODELS.build, priors) if p.weight),
-            terms=tuple(MODELS.build(t) for t in terms),
-            **(adversarial or {}))
-        self.distillation = DistillationConfig(**{
-            'max_azimuth': self.config.max_azimuth,
-            'max_elevation': self.config.max_elevation,
-            **(distillation or {})})
-        for name in self.lifter.parts:  # a missing weight fails here
-            self.config.adversarial_weight(name)
-        self.sign_chooser, self.sign_choice_for = build_sign_chooser(
-            sign_choice)
+        # core.build: the build order, defaults and checks shared with the
+        # torch-only trainer; MODELS.build so registered modules resolve.
+        pieces = build_tipsy(
+            lifter, discriminator, student, projection, gan_loss, priors,
+            terms, adversarial, distillation, sign_choice, build=MODELS.build)
+        self.lifter = pieces.lifter
+        self.discriminator = pieces.discriminator
+        self.teacher, self.student = pieces.teacher, pieces.student
+        self.config, self.distillation = pieces.adversarial, pieces.distillation
+        self.sign_chooser = pieces.sign_chooser
+        self.sign_choice_for = pieces.sign_choice_for
         self.test_network = test_network
         self.seed = int(seed)
         self.validate_inputs = validate_inputs

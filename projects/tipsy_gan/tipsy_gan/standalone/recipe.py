@@ -3,8 +3,8 @@
 ``tools/gpu/export_recipe.py CONFIG OUT.json`` writes it on the CPU side (it
 reads the config with mmengine and refuses what this trainer does not
 reproduce); :func:`load_recipe` reads it here, without mmengine, and
-:func:`build_networks` / :func:`build_adversarial_config` build the same core
-objects, by name, as ``TIPSyGAN`` builds through MMPose's registry.
+:func:`build_networks` builds its pieces with ``core.build.build_tipsy``,
+the builder ``TIPSyGAN`` calls (there through MMPose's registry).
 
 Version 1 fields::
 
@@ -13,12 +13,9 @@ Version 1 fields::
                              which checkpoints carry as meta['cfg'])
     seed                     randomness.seed: model init and data order
     step_seed                model.seed: the step's rotations and label flips
-    model                    lifter, discriminator, student (or null),
-                             projection, gan_loss, priors, terms,
-                             adversarial, test_network: each a dict with
-                             'type' + kwargs
-                             (discriminator/student with TIPSyGAN's defaults
-                             filled in)
+    model                    the config's model dict, as build_tipsy's
+                             arguments (core.build.MODEL_KEYS) plus
+                             test_network; build_tipsy fills the defaults
     optim                    generator/discriminator/student: {type: 'Adam'
                              or 'AdamW', lr, and any of betas, eps,
                              weight_decay, amsgrad}
@@ -37,37 +34,13 @@ from typing import Dict, List, Optional
 
 import torch
 
-from ..core.adversarial_step import AdversarialConfig
-from ..core.gan_losses import BCEGANLoss, LeastSquaresGANLoss
-from ..core.geometry import Orthographic, Perspective
-from ..core.networks import (PartSplitLifter, PoseDiscriminator,
-                             ResidualLifter, SoloLifter)
-from ..core.priors import FacingPrior, KneeBendPrior
+from ..core.build import MODEL_KEYS, TIPSyPieces, build_tipsy
 
 FORMAT = 'tipsy-standalone-recipe'
 VERSION = 1
 
-# name -> class: the part of MMPose's MODELS registry that TIPSyGAN uses.
-NETWORKS = {c.__name__: c for c in (PartSplitLifter, SoloLifter,
-                                    ResidualLifter, PoseDiscriminator)}
-PROJECTIONS = {c.__name__: c for c in (Orthographic, Perspective)}
-GAN_LOSSES = {c.__name__: c for c in (BCEGANLoss, LeastSquaresGANLoss)}
-PRIORS = {c.__name__: c for c in (KneeBendPrior, FacingPrior)}
 OPTIMIZERS = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}
 OPTIMIZER_KEYS = ('lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'fused')
-
-
-def terms_table():
-    """Generator terms that need the lifter (``core.consistency_terms``,
-    where this checkout has it)."""
-    try:
-        from ..core import consistency_terms
-    except ImportError:
-        return {}
-    return {name: getattr(consistency_terms, name)
-            for name in ('AllAngleConsistency', )
-            if hasattr(consistency_terms, name)}
-
 
 AVERAGING_TYPES = ('ExponentialMovingAverage', 'StochasticWeightAverage',
                    'MomentumAnnealingEMA')
@@ -121,12 +94,6 @@ def _require(mapping, key, where):
     return mapping[key]
 
 
-def _check_typed(spec, table, where):
-    if not isinstance(spec, dict) or spec.get('type') not in table:
-        raise RecipeError(f'recipe: {where} must be a dict whose type is one '
-                          f'of {sorted(table)}, got {spec!r}')
-
-
 def validate(data: dict) -> Recipe:
     if data.get('format') != FORMAT:
         raise RecipeError(f'not a {FORMAT} file (format '
@@ -141,19 +108,15 @@ def validate(data: dict) -> Recipe:
         raise RecipeError(f'recipe: missing {missing}')
     recipe = Recipe(**{k: data[k] for k in fields})
     model = recipe.model
-    _check_typed(_require(model, 'lifter', 'model'), NETWORKS, 'model.lifter')
-    _check_typed(_require(model, 'discriminator', 'model'), NETWORKS,
-                 'model.discriminator')
-    if model.get('student') is not None:
-        _check_typed(model['student'], NETWORKS, 'model.student')
-    _check_typed(_require(model, 'projection', 'model'), PROJECTIONS,
-                 'model.projection')
-    _check_typed(_require(model, 'gan_loss', 'model'), GAN_LOSSES,
-                 'model.gan_loss')
-    for i, prior in enumerate(model.get('priors') or []):
-        _check_typed(prior, PRIORS, f'model.priors[{i}]')
-    for i, term in enumerate(model.get('terms') or []):
-        _check_typed(term, terms_table(), f'model.terms[{i}]')
+    _require(model, 'lifter', 'model')
+    unknown = sorted(set(model) - set(MODEL_KEYS) - {'test_network'})
+    if unknown:
+        raise RecipeError(f'recipe: model has {unknown}, which TIPSyGAN '
+                          f'does not take ({", ".join(MODEL_KEYS)})')
+    try:  # the builder's own checks (types, weights, options)
+        build_pieces(recipe)
+    except (TypeError, ValueError) as error:
+        raise RecipeError(f'recipe: model: {error}') from error
     for name in ('generator', 'discriminator') + (
             ('student', ) if model.get('student') is not None else ()):
         spec = _require(recipe.optim, name, 'optim')
@@ -192,11 +155,6 @@ def load_recipe(path) -> Recipe:
     return recipe
 
 
-def _build(spec, table):
-    spec = dict(spec)
-    return table[spec.pop('type')](**spec)
-
-
 class TIPSyNetworks(torch.nn.Module):
     """The networks of ``TIPSyGAN`` with its state_dict keys (``distilling``,
     ``lifter.*``, ``discriminator.*``, ``teacher.*``, ``student.*``), so
@@ -211,39 +169,22 @@ class TIPSyNetworks(torch.nn.Module):
         self.register_buffer('distilling', torch.zeros((), dtype=torch.bool))
 
 
-def build_networks(recipe: Recipe) -> TIPSyNetworks:
-    """The networks in ``TIPSyGAN.__init__``'s order (lifter, D, teacher as a
-    copy of the lifter, student), drawing from the global torch generator:
-    seed it first (:func:`seed_everything`)."""
-    model = recipe.model
-    lifter = _build(model['lifter'], NETWORKS)
-    discriminator = _build(model['discriminator'], NETWORKS)
-    student = teacher = None
-    if model.get('student') is not None:
-        teacher = copy.deepcopy(lifter).requires_grad_(False)
-        student = _build(model['student'], NETWORKS)
-    return TIPSyNetworks(lifter, discriminator, teacher, student)
-
-
-def build_adversarial_config(recipe: Recipe, parts,
-                             network_dtype='recipe') -> AdversarialConfig:
-    """``TIPSyGAN.config``; ``network_dtype`` replaces the recipe's unless it
-    is 'recipe'. Checks that every part has an adversarial weight."""
-    model = recipe.model
-    adversarial = dict(model.get('adversarial') or {})
+def build_pieces(recipe: Recipe, network_dtype='recipe') -> TIPSyPieces:
+    """``core.build.build_tipsy`` on the recipe's model (drawing from the
+    global torch generator: seed it first, :func:`seed_everything`);
+    ``network_dtype`` replaces the recipe's unless it is 'recipe'."""
+    model = {k: copy.deepcopy(v) for k, v in recipe.model.items()
+             if k in MODEL_KEYS}
     if network_dtype != 'recipe':
-        adversarial['network_dtype'] = network_dtype
-    if model.get('terms'):
-        table = terms_table()
-        adversarial['terms'] = tuple(_build(t, table) for t in model['terms'])
-    config = AdversarialConfig(
-        projection=_build(model['projection'], PROJECTIONS),
-        gan_loss=_build(model['gan_loss'], GAN_LOSSES),
-        priors=tuple(_build(p, PRIORS) for p in model.get('priors') or []),
-        **adversarial)
-    for name in parts:
-        config.adversarial_weight(name)
-    return config
+        model['adversarial'] = dict(model.get('adversarial') or {},
+                                    network_dtype=network_dtype)
+    return build_tipsy(**model)
+
+
+def build_networks(pieces: TIPSyPieces) -> TIPSyNetworks:
+    """The pieces' networks under ``TIPSyGAN``'s state_dict keys."""
+    return TIPSyNetworks(pieces.lifter, pieces.discriminator, pieces.teacher,
+                         pieces.student)
 
 
 def build_optimizer(spec: dict, params, fused: bool = False):
@@ -284,13 +225,10 @@ def averaging_first_iter(averaging: Optional[dict], iters_per_epoch: int
 
 
 def summary(recipe: Recipe) -> List[str]:
-    model = recipe.model
-    lines = [
-        f'lifter {model["lifter"]}', f'discriminator {model["discriminator"]}',
-        f'student {model.get("student")}', f'projection {model["projection"]}',
-        f'gan_loss {model["gan_loss"]}', f'priors {model.get("priors")}',
-        f'terms {model.get("terms")}',
-        f'adversarial {model.get("adversarial")}',
+    """The recipe, one line per model piece given (build_tipsy's defaults
+    for the rest), then the optimisers and the run."""
+    lines = [f'{key} {value}' for key, value in recipe.model.items()]
+    lines += [
         f'optim {recipe.optim}', f'batch {recipe.batch_size}, stages '
         f'{recipe.stages}, averaging {recipe.averaging}, seed {recipe.seed}, '
         f'step seed {recipe.step_seed}']

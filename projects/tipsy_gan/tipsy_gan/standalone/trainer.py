@@ -40,8 +40,8 @@ from ..core.adversarial_step import OptimizerStep, adversarial_train_step
 from ..core.distillation import distillation_train_step
 from . import checkpoint as ckpt
 from .averaging import LifterAverage
-from .recipe import (Recipe, averaging_first_iter, build_adversarial_config,
-                     build_networks, build_optimizer, seed_everything)
+from .recipe import (Recipe, averaging_first_iter, build_networks,
+                     build_optimizer, build_pieces, seed_everything)
 
 FLOP_COUNT_BATCH = 64  # FLOPs are linear in the batch: count small, scale
 
@@ -78,7 +78,7 @@ class Options:
 
 
 def resolve_network_dtype(option: str, device) -> object:
-    """The ``network_dtype`` of ``build_adversarial_config`` for an option."""
+    """The ``network_dtype`` of ``build_pieces`` for an option."""
     if option == 'auto':
         return 'bfloat16' if torch.device(device).type == 'cuda' else 'recipe'
     if option in ('none', 'None', 'float32'):
@@ -154,12 +154,14 @@ class Trainer:
         # mmengine: set_random_seed, then the model (on the CPU), then to
         # the device; optimisers and the EMA copy after that.
         seed_everything(int(recipe.seed))
-        nets = build_networks(recipe)
-        network_dtype = resolve_network_dtype(options.network_dtype,
-                                              self.device)
-        self.config = build_adversarial_config(recipe, nets.lifter.parts,
-                                               network_dtype)
-        self.nets = nets.to(self.device)
+        pieces = build_pieces(recipe, resolve_network_dtype(
+            options.network_dtype, self.device))
+        self.config, self.distillation = (pieces.adversarial,
+                                          pieces.distillation)
+        self.sign_chooser = pieces.sign_chooser
+        self.sign_choice_for = pieces.sign_choice_for
+        self.nets = build_networks(pieces).to(self.device)
+        nets = self.nets
         self.lifter, self.discriminator = nets.lifter, nets.discriminator
         self.teacher, self.student = nets.teacher, nets.student
         fused = (options.fused_adam == 'on' or
@@ -194,9 +196,17 @@ class Trainer:
                                       self.step_rng)
 
     def distillation_step(self, batch):
-        return distillation_train_step(self.student, self.teacher, batch,
-                                       self.student_optim,
-                                       self.config.network_dtype)
+        return distillation_train_step(
+            self.student, self.teacher, batch, self.student_optim,
+            self.config.network_dtype,
+            self.choose_signs if 'targets' in self.sign_choice_for else None,
+            self.distillation, self.config.projection, self.step_rng)
+
+    def choose_signs(self, pose_2d, depth):
+        """As ``TIPSyGAN.choose_signs``: each part's sign chosen label-free
+        (``sign_choice`` with 'targets')."""
+        return self.sign_chooser.choose(pose_2d, depth, self.lifter.parts,
+                                        self.config, self.discriminator)[0]
 
     def epoch_batches(self, epoch: int):
         """DefaultSampler(shuffle=True, seed) at ``epoch``, drop_last."""

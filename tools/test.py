@@ -15,6 +15,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401  registers models, codecs, metrics, hooks
+from tipsy_gan.apis.loading import load_lifter
 from tipsy_gan.engine.distributed import (finish_process_group,
                                           init_process_group_without_cuda)
 from tipsy_gan.utils.data_paths import resolve_data_roots
@@ -37,12 +38,11 @@ def parse_args():
 def merge_args(cfg, args):
     """Merge CLI arguments into the config, with MMPose's precedence rules."""
     apply_runner_args(cfg, args)
-    if args.checkpoint.lower() == 'none':
-        cfg.load_from = None
-    else:
-        if not osp.isfile(args.checkpoint):
-            raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-        cfg.load_from = args.checkpoint
+    # the checkpoint goes through tipsy_gan.apis.load_lifter (main), not
+    # through the runner's load_from
+    cfg.load_from = None
+    if args.checkpoint.lower() != 'none' and not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--dump must name a .pkl file, got {args.dump}')
@@ -76,6 +76,12 @@ def main():
         cfg.model_wrapper_cfg = dict(type='TIPSyEvaluationWrapper')
     init_process_group_without_cuda(cfg)  # CPU-only distributed runs use gloo
     runner = Runner.from_cfg(cfg)
+    # the one lifter loader: the checkpoint's kind checked against the
+    # config, every file read with weights_only
+    if args.checkpoint.lower() != 'none':
+        loaded = load_lifter(cfg, args.checkpoint, model=runner.model)
+        runner.logger.info(f'loaded {args.checkpoint}: {loaded.kind} '
+                           f'checkpoint, {loaded.describe()}')
     if args.out:
         runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
     runner.test()

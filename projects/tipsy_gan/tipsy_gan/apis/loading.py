@@ -17,9 +17,10 @@ Anything else gives a ``ValueError`` that names what the file holds. Every
 file is read with ``weights_only=True`` (``utils.checkpoint_compat``). The
 models check that every weight they need is there (``TIPSyGAN`` and the
 ``PoseLifter`` backbones refuse a partial or foreign checkpoint by name).
-``tools/analysis/fast_eval.py``, the sensitivity tool and the demos load
-through it; ``tools/test.py`` and ``--resume`` load through mmengine's
-runner, into the same models and checks.
+``tools/test.py`` (into its runner's model), ``tools/analysis/fast_eval.py``,
+the sensitivity tool and the demos load through it; only ``--resume`` loads
+through mmengine's runner (optimisers and loop state too), into the same
+models and checks.
 """
 import dataclasses
 import os.path as osp
@@ -27,6 +28,7 @@ from typing import Optional, Union
 
 import torch
 from mmengine.config import Config
+from mmengine.model import is_model_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmpose.apis import init_model
@@ -56,7 +58,8 @@ class LoadedLifter:
         return self.model.backbone.lifter.eval()
 
     def describe(self) -> str:
-        what = type(self.depth_network).__name__
+        what = type(self.model._test_lifter() if isinstance(
+            self.model, TIPSyGAN) else self.model.backbone).__name__
         if self.kind == 'picked':
             return (f"picked lifter (iteration {self.meta.get('picked_iter')}"
                     f', {what})')
@@ -93,7 +96,8 @@ def _choose_network(model, kind, network, name):
 
 
 def load_lifter(config: Union[str, Config], checkpoint: Optional[str],
-                network: str = 'auto', device: str = 'cpu') -> LoadedLifter:
+                network: str = 'auto', device: str = 'cpu',
+                model: Optional[torch.nn.Module] = None) -> LoadedLifter:
     """The config's model with ``checkpoint``'s weights (module docstring).
 
     Args:
@@ -104,10 +108,19 @@ def load_lifter(config: Union[str, Config], checkpoint: Optional[str],
             once distillation has begun, else the lifter), 'lifter',
             'teacher' or 'student'.
         device: where the model goes.
+        model: load into this model, already built from ``config`` (a
+            runner's, possibly wrapped), instead of building one; it is
+            neither moved nor put in eval mode.
     """
     cfg = _config(config)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     pose_lifter = cfg.model.get('type') == 'PoseLifter'
+    given = model
+    if given is not None and is_model_wrapper(given):
+        given = given.module
+    if given is not None and (checkpoint is None
+                              or str(checkpoint).lower() == 'none'):
+        raise ValueError('load_lifter(model=...) needs a checkpoint')
     if checkpoint is None or str(checkpoint).lower() == 'none':
         # weight-free (reference configs): the model as built
         model = (init_model(cfg, None, device='cpu') if pose_lifter else
@@ -129,6 +142,13 @@ def load_lifter(config: Union[str, Config], checkpoint: Optional[str],
                'export its student (tools/export_student.py)' if pose_lifter
                else 'export the student first (tools/export_student.py CKPT '
                'OUT.pth) or use its training config'))
+    if given is not None:
+        # the runner's model: as its load_checkpoint would (module. prefixes
+        # removed, the models' own completeness checks)
+        _load_checkpoint_to_model(given, loaded, strict=False)
+        network = _choose_network(given, kind, network, name)
+        return LoadedLifter(model=given, kind=kind, network=network,
+                            meta=loaded.get('meta') or {})
     if pose_lifter:
         # MMPose's own loader: the file's dataset_meta first, the config's
         # otherwise (the file is read once more, through the same

@@ -42,8 +42,8 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='SyncBuffersHook'),  # BN statistics across processes
     # The teacher: the mean lifter over epoch 2, a snapshot every 5
-    # iterations from its 5th (942 iterations an epoch).
-    dict(type='EMAHook', ema_type='StochasticWeightAverage',
-         begin_iter=942 + 5, interval=5, update_buffers=True),
+    # iterations from its 5th.
+    dict(type='TIPSyEMAHook', ema_type='StochasticWeightAverage',
+         begin_epochs=1, interval=5, update_buffers=True),
     dict(type='NonFiniteLossHook'),
 ]

@@ -28,8 +28,8 @@ default_hooks = dict(
                     save_last=True))
 custom_hooks = [
     dict(type='SyncBuffersHook'),  # BN statistics across processes
-    # Snapshots at the last iterations of epochs 3 and 4 (942 an epoch).
-    dict(type='EMAHook', ema_type='StochasticWeightAverage',
-         begin_iter=3 * 942, interval=942, update_buffers=True),
+    # Snapshots at the last iterations of epochs 3 and 4.
+    dict(type='TIPSyEMAHook', ema_type='StochasticWeightAverage',
+         begin_epochs=2, interval_epochs=1, update_buffers=True),
     dict(type='NonFiniteLossHook'),
 ]

@@ -47,11 +47,10 @@ default_hooks = dict(
     # every epoch: resume points, and the NaN guard names the latest one
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
                     save_last=True))
-# 194,496 training poses: 759 iterations an epoch at batch 256 (942 on all
-# five subjects); the teacher still averages epoch 2 from its 5th iteration.
+# The teacher averages epoch 2 from its 5th iteration, every 5th.
 custom_hooks = [
     dict(type='SyncBuffersHook'),  # BN statistics across processes
-    dict(type='EMAHook', ema_type='StochasticWeightAverage',
-         begin_iter=759 + 5, interval=5, update_buffers=True),
+    dict(type='TIPSyEMAHook', ema_type='StochasticWeightAverage',
+         begin_epochs=1, interval=5, update_buffers=True),
     dict(type='NonFiniteLossHook'),
 ]

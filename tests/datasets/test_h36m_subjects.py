@@ -2,6 +2,7 @@
 2D of S1, S5, S6, S7 and evaluate on S8 (docs/protocol.md); MMPose's own
 Human36mDataset is unchanged."""
 import numpy as np
+
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -14,6 +15,7 @@ from tipsy_gan.datasets.h36m_subjects import (RESEARCH_TRAIN_SUBJECTS,
                                               subjects_of_images)
 from tipsy_gan.evaluation.fast_eval import split_dataset_cfg
 from tipsy_gan.paths import REPO_ROOT
+from tipsy_gan.utils.epochs import averaging_iters
 
 RESEARCH = REPO_ROOT / 'configs' / 'research' / 'tipsy_h36m_cpu_val.py'
 FPS10 = 'annotation_body3d/fps10/'
@@ -46,10 +48,10 @@ def test_research_training_data_has_no_s8_s9_or_s11_pose(converted_h36m,
     subjects = train_subjects[dataset.frame_indices]
     assert set(subjects) == {'S1', 'S5', 'S6', 'S7'}
     assert len(dataset) == np.isin(train_subjects, RESEARCH_TRAIN_SUBJECTS).sum()
-    # an epoch is what the leaf's EMAHook counts (759 iterations at 256)
+    # 759 iterations an epoch at 256: the teacher's average from 759 + 5
     assert len(dataset) // cfg.train_dataloader.batch_size == 759
-    ema = {h.type: h for h in cfg.custom_hooks}['EMAHook']
-    assert ema.begin_iter == 759 + 5
+    ema = {h.type: h for h in cfg.custom_hooks}['TIPSyEMAHook']
+    assert averaging_iters(ema.begin_epochs, 759, ema.interval) == (764, 5)
 
 
 def test_research_evaluation_data_is_exactly_s8(converted_h36m,

@@ -3,12 +3,14 @@ stage lengths, weight averaging and scale consistent."""
 import re
 
 import pytest
+
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import tipsy_gan.mmpose_modules  # noqa: F401
 from tipsy_gan.paths import REPO_ROOT
+from tipsy_gan.utils.epochs import averaging_iters
 
 torch.set_num_threads(1)
 METHODS = ['tipsy_h36m', 'parts_h36m', 'solo_h36m']
@@ -57,12 +59,15 @@ def test_stages_and_averaging_fit_together(name, converted_h36m):
         model.student is not None)
     # the teacher (or the evaluated lifter) is a weight average that begins
     # inside the adversarial stage
-    emas = [h for h in cfg.custom_hooks if h.type == 'EMAHook']
+    emas = [h for h in cfg.custom_hooks
+            if h.type in ('EMAHook', 'TIPSyEMAHook')]
     assert len(emas) == 1 and emas[0].update_buffers
-    if 'begin_iter' in emas[0]:
-        begin = emas[0].begin_iter
-        assert begin <= adversarial * iterations_per_epoch(cfg,
-                                                           converted_h36m)
+    if emas[0].type == 'TIPSyEMAHook':
+        per_epoch = iterations_per_epoch(cfg, converted_h36m)
+        begin, _ = averaging_iters(emas[0].begin_epochs, per_epoch,
+                                   emas[0].get('interval'),
+                                   emas[0].get('interval_epochs'))
+        assert begin <= adversarial * per_epoch
     else:
         assert 1 <= emas[0].begin_epoch <= adversarial
     assert any(h.type == 'NonFiniteLossHook' for h in cfg.custom_hooks)
@@ -84,13 +89,16 @@ def test_stages_and_averaging_fit_together(name, converted_h36m):
 def test_cpu_recipes_average_where_their_comments_say(converted_h36m):
     """942 iterations an epoch at batch 256: the CPU recipe averages epoch 2
     from its 5th iteration, every 5th; the paper recipe at CPU scale takes
-    the lifters after epochs 3 and 4."""
+    the lifters after epochs 3 and 4 (TIPSyEMAHook converts the epochs into
+    the iterations these recipes once counted by hand)."""
     cpu, paper = load('tipsy_h36m_cpu'), load('tipsy_h36m_cpu_paper')
     assert iterations_per_epoch(cpu, converted_h36m) == 942
-    ema = {h.type: h for h in cpu.custom_hooks}['EMAHook']
-    assert (ema.begin_iter, ema.interval) == (942 + 5, 5)
-    ema = {h.type: h for h in paper.custom_hooks}['EMAHook']
-    assert (ema.begin_iter, ema.interval) == (3 * 942, 942)
+    ema = {h.type: h for h in cpu.custom_hooks}['TIPSyEMAHook']
+    assert averaging_iters(ema.begin_epochs, 942, ema.get('interval'),
+                           ema.get('interval_epochs')) == (942 + 5, 5)
+    ema = {h.type: h for h in paper.custom_hooks}['TIPSyEMAHook']
+    assert averaging_iters(ema.begin_epochs, 942, ema.get('interval'),
+                           ema.get('interval_epochs')) == (3 * 942, 942)
     assert paper.train_cfg.adversarial_epochs == 4
 
 

@@ -25,7 +25,8 @@ from tipsy_gan.standalone.recipe import (AVERAGING_TYPES, FORMAT,
 # hooks that change nothing the standalone trainer computes on one device
 HARMLESS_HOOKS = ('SyncBuffersHook', 'NonFiniteLossHook',
                   'TIPSyRandomStateHook', 'EmptyCacheHook')
-AVERAGING_KEYS = ('ema_type', 'begin_epoch', 'begin_iter', 'interval',
+AVERAGING_KEYS = ('ema_type', 'begin_epoch', 'begin_iter', 'begin_epochs',
+                  'interval_epochs', 'interval',
                   'update_buffers', 'momentum', 'gamma', 'strict_load',
                   'type')
 
@@ -127,9 +128,10 @@ def _loader(cfg):
 
 def _averaging(cfg):
     hooks = _plain(cfg.get('custom_hooks') or [])
-    emas = [h for h in hooks if h.get('type') == 'EMAHook']
+    averaging_hooks = ('EMAHook', 'TIPSyEMAHook')
+    emas = [h for h in hooks if h.get('type') in averaging_hooks]
     others = [h['type'] for h in hooks
-              if h.get('type') not in HARMLESS_HOOKS + ('EMAHook', )]
+              if h.get('type') not in HARMLESS_HOOKS + averaging_hooks]
     if others:
         raise RecipeExportError(f'custom hooks {others} are not reproduced')
     if len(emas) > 1:
@@ -144,10 +146,19 @@ def _averaging(cfg):
     if kind not in AVERAGING_TYPES:
         raise RecipeExportError(f'EMAHook ema_type {kind!r} is not one of '
                                 f'{AVERAGING_TYPES}')
-    averaging = dict(type=kind, begin_epoch=int(hook.get('begin_epoch', 0)),
-                     begin_iter=int(hook.get('begin_iter', 0)),
-                     interval=int(hook.get('interval', 1)),
-                     update_buffers=bool(hook.get('update_buffers', False)))
+    if hook['type'] == 'TIPSyEMAHook':  # in epochs: the trainer converts
+        averaging = dict(type=kind, begin_epochs=float(hook['begin_epochs']),
+                         interval=hook.get('interval'),
+                         interval_epochs=hook.get('interval_epochs'),
+                         update_buffers=bool(hook.get('update_buffers',
+                                                      False)))
+    else:
+        averaging = dict(type=kind,
+                         begin_epoch=int(hook.get('begin_epoch', 0)),
+                         begin_iter=int(hook.get('begin_iter', 0)),
+                         interval=int(hook.get('interval', 1)),
+                         update_buffers=bool(hook.get('update_buffers',
+                                                      False)))
     if kind != 'StochasticWeightAverage':
         averaging['momentum'] = float(hook.get('momentum', 0.0002))
     if kind == 'MomentumAnnealingEMA':

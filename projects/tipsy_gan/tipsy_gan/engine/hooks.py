@@ -1,15 +1,19 @@
-"""Hooks for TIPSy-GAN training: the step's random state and a NaN guard.
+"""Hooks for TIPSy-GAN training: the step's random state, a NaN guard and
+mmengine's ``EMAHook`` configured in epochs.
 
-The stage schedule is ``TIPSyTrainLoop``'s (``engine/loops.py``), and weight
-averaging is mmengine's ``EMAHook``.
+The stage schedule is ``TIPSyTrainLoop``'s (``engine/loops.py``).
 """
 import math
 import os.path as osp
 
 import torch
-from mmengine.hooks import Hook
+from mmengine.hooks import EMAHook, Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from mmengine.runner import BaseLoop
 from mmpose.registry import HOOKS
+
+from ..utils.epochs import averaging_iters
 
 
 def unwrapped_model(runner):
@@ -104,3 +108,47 @@ class NonFiniteLossHook(Hook):
                 f'non-finite weights after epoch {runner.epoch + 1} '
                 f'({", ".join(bad[:5])}{", ..." if len(bad) > 5 else ""}); '
                 f'the checkpoint was not saved. {self._resume_hint(runner)}')
+
+
+@HOOKS.register_module()
+class TIPSyEMAHook(EMAHook):
+    """mmengine's ``EMAHook`` with its start and interval in epochs, turned
+    into iterations from the train loader's length when the run starts
+    (``utils.epochs.averaging_iters``), so a config need not count them.
+
+    Args:
+        begin_epochs (float): epochs trained before the average begins.
+        interval (int, optional): iterations between snapshots; or
+        interval_epochs (float, optional): the same in epochs.
+        Other arguments: ``EMAHook``'s (``ema_type``, ``update_buffers``,
+        ``momentum``, ...), without ``begin_iter``/``begin_epoch``.
+
+    The first snapshot is the end of the first interval after
+    ``begin_epochs``: ``begin_epochs=1, interval=5`` averages from the 5th
+    iteration of epoch 2, every 5th.
+    """
+
+    def __init__(self, begin_epochs: float, interval: int = None,
+                 interval_epochs: float = None, **kwargs):
+        for key in ('begin_iter', 'begin_epoch'):
+            if key in kwargs:
+                raise ValueError(f'TIPSyEMAHook takes begin_epochs, not {key}')
+        averaging_iters(begin_epochs, 1, interval, interval_epochs)  # checks
+        super().__init__(**kwargs)
+        self.begin_epochs = float(begin_epochs)
+        self.interval, self.interval_epochs = interval, interval_epochs
+
+    def before_run(self, runner) -> None:
+        # Runner.train builds its loop before 'before_run'; a test run has
+        # none (nor needs one: it only swaps the saved average in)
+        loop = runner._train_loop
+        if not isinstance(loop, BaseLoop):
+            self.ema_cfg['interval'] = 1
+            return super().before_run(runner)
+        per_epoch = len(loop.dataloader)
+        self.begin_iter, self.ema_cfg['interval'] = averaging_iters(
+            self.begin_epochs, per_epoch, self.interval, self.interval_epochs)
+        print_log(f'TIPSyEMAHook: averaging from iteration {self.begin_iter}, '
+                  f'every {self.ema_cfg["interval"]} ({per_epoch} an epoch)',
+                  logger='current')
+        super().before_run(runner)

@@ -23,7 +23,9 @@ Version 1 fields::
     stages                   adversarial_epochs, distillation_epochs
     averaging                null or EMAHook's: type, begin_epoch,
                              begin_iter, interval, update_buffers, momentum,
-                             gamma
+                             gamma; or TIPSyEMAHook's begin_epochs and
+                             interval or interval_epochs instead of the
+                             begin_* and interval (resolve_averaging)
     data                     the train dataset's ann_file, data_root,
                              indices (for the record)
 """
@@ -35,6 +37,7 @@ from typing import Dict, List, Optional
 import torch
 
 from ..core.build import MODEL_KEYS, TIPSyPieces, build_tipsy
+from ..utils.epochs import averaging_iters
 
 FORMAT = 'tipsy-standalone-recipe'
 VERSION = 1
@@ -209,6 +212,22 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
+
+
+def resolve_averaging(averaging: Optional[dict], iters_per_epoch: int
+                      ) -> Optional[dict]:
+    """``averaging`` in EMAHook's iteration terms: a ``TIPSyEMAHook``'s
+    (``begin_epochs``, ``interval`` or ``interval_epochs``) converted as it
+    converts them (``utils.epochs.averaging_iters``); others unchanged."""
+    if averaging is None or 'begin_epochs' not in averaging:
+        return averaging
+    out = {k: v for k, v in averaging.items()
+           if k not in ('begin_epochs', 'interval_epochs')}
+    out['begin_iter'], out['interval'] = averaging_iters(
+        averaging['begin_epochs'], iters_per_epoch,
+        averaging.get('interval'), averaging.get('interval_epochs'))
+    out['begin_epoch'] = 0
+    return out
 
 
 def averaging_first_iter(averaging: Optional[dict], iters_per_epoch: int

@@ -41,7 +41,8 @@ from ..core.distillation import distillation_train_step
 from . import checkpoint as ckpt
 from .averaging import LifterAverage
 from .recipe import (Recipe, averaging_first_iter, build_networks,
-                     build_optimizer, build_pieces, seed_everything)
+                     build_optimizer, build_pieces, resolve_averaging,
+                     seed_everything)
 
 FLOP_COUNT_BATCH = 64  # FLOPs are linear in the batch: count small, scale
 
@@ -176,8 +177,10 @@ class Trainer:
             build_optimizer(optim['student'], self.student.parameters(),
                             fused))
         self.averaging = None
-        if recipe.averaging is not None:
-            self.averaging = LifterAverage(self.lifter, **recipe.averaging)
+        self.averaging_cfg = resolve_averaging(recipe.averaging,
+                                               self.iters_per_epoch)
+        if self.averaging_cfg is not None:
+            self.averaging = LifterAverage(self.lifter, **self.averaging_cfg)
         self.step_rng = torch.Generator(device=self.device)
         self.step_rng.manual_seed(int(recipe.step_seed) + 0)  # rank 0
         self.flops = {}
@@ -307,7 +310,7 @@ class Trainer:
     def _averaging_start(self, adversarial_steps):
         """The first averaged iteration: EMAHook's, or scaled with the
         adversarial stage when that is not the recipe's length."""
-        first = averaging_first_iter(self.recipe.averaging,
+        first = averaging_first_iter(self.averaging_cfg,
                                      self.iters_per_epoch)
         if first is None:
             return None

@@ -29,10 +29,11 @@ def h36m_fixture_dir() -> Path:
 # The published lifter: configs/tipsy_h36m_cpu_hands.py's distilled student
 # (of five seeds, the one a label-free rule picks), exported by
 # tools/export_student.py. The demos lift with it by default.
-# (The earlier students, tipsy_h36m_cpu_ln8_student.pth and
+# (The earlier students, tipsy_h36m_cpu_hands_student.pth (the hands recipe
+# with 5 distillation epochs), tipsy_h36m_cpu_ln8_student.pth and
 # tipsy_h36m_cpu_ln_student.pth (the LayerNorm recipe at 8 and 4 epochs),
 # tipsy_h36m_cpu_bone_student.pth and tipsy_h36m_cpu_student.pth, stay
 # beside it for their results rows.)
 DEFAULT_LIFTER_CONFIG = REPO_ROOT / 'configs' / 'tipsy_h36m_cpu_lifter.py'
 PUBLISHED_STUDENT = (REPO_ROOT / 'projects' / 'tipsy_gan' / 'checkpoints' /
-                     'tipsy_h36m_cpu_hands_student.pth')
+                     'tipsy_h36m_cpu_hands10_student.pth')

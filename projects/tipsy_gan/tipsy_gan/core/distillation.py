@@ -18,8 +18,14 @@ class DistillationConfig:
     randomly rotated view of each teacher pose, drawn as the adversarial
     stage draws R (azimuth within ±``max_azimuth``, elevation within
     ±``max_elevation``).
+
+    ``cache_targets`` (not in the paper; ITES-style): the teacher lifts the
+    whole training set once when distillation begins (its depths corrected
+    by a ``sign_choice`` for 'targets', if any: :func:`teacher_targets`),
+    and every step reads its batch's rows instead of running the teacher.
     """
     rotation_weight: float = 0.0
+    cache_targets: bool = False
     max_azimuth: float = MAX_AZIMUTH
     max_elevation: float = MAX_ELEVATION
 
@@ -34,6 +40,22 @@ def teacher_depth(teacher, pose_2d, network_dtype=None):
     (BN running statistics, no dropout) and without gradients."""
     with torch.no_grad(), eval_mode(teacher):
         return run_network(teacher, pose_2d, network_dtype)
+
+
+@torch.no_grad()
+def teacher_targets(teacher, poses_2d, network_dtype=None,
+                    correct_target=None, batch_size=16384):
+    """The distillation targets of (N, 16, 2) poses, once: the teacher's
+    depths (:func:`teacher_depth`), corrected by ``correct_target(pose_2d,
+    depth)`` when given; (N, 16), on the poses' device, in the dtype the
+    teacher's depths come in (as the step would compute them)."""
+    out = []
+    for batch in poses_2d.split(batch_size):
+        depth = teacher_depth(teacher, batch, network_dtype)
+        if correct_target is not None:
+            depth = correct_target(batch, depth)
+        out.append(depth)
+    return torch.cat(out)
 
 
 def rotated_teacher_view(pose_2d, target_depth, rotation, projection):
@@ -66,7 +88,7 @@ def rotated_distillation_loss(student, view_2d, view_depth,
 
 def distillation_losses(student, teacher, pose_2d, network_dtype=None,
                         correct_target=None, config=None, projection=None,
-                        rng=None):
+                        rng=None, target=None):
     """Eq. 6 / 9 for a student lifter on (B, 16, 2) input.
 
     Returns {'loss': L_TIPSy} ('loss' the weighted sum, with 'distillation'
@@ -79,11 +101,14 @@ def distillation_losses(student, teacher, pose_2d, network_dtype=None,
     ``sign_choice.PartSignChooser``'s label-free choice of each part's sign).
     ``config`` (``DistillationConfig``), ``projection`` (P, for the rotated
     views) and ``rng`` (their rotations) serve the rotation term.
+    ``target`` (B, 16): the batch's targets, given (a cache of
+    :func:`teacher_targets`): the teacher is then not run.
     """
     config = config or DistillationConfig()
-    target = teacher_depth(teacher, pose_2d, network_dtype)
-    if correct_target is not None:
-        target = correct_target(pose_2d, target)
+    if target is None:
+        target = teacher_depth(teacher, pose_2d, network_dtype)
+        if correct_target is not None:
+            target = correct_target(pose_2d, target)
     student_depth = run_network(student, pose_2d, network_dtype)
     loss = distillation_loss(student_depth, target)
     if not config.rotation_weight:
@@ -103,12 +128,14 @@ def distillation_losses(student, teacher, pose_2d, network_dtype=None,
 
 def distillation_train_step(student, teacher, pose_2d, student_optim,
                             network_dtype=None, correct_target=None,
-                            config=None, projection=None, rng=None):
+                            config=None, projection=None, rng=None,
+                            target=None):
     """One distillation update (eq. 9) through an ``OptimWrapper``-like
     ``student_optim`` (``adversarial_step.OptimizerStep`` for torch)."""
     with student_optim.optim_context(student):
         out = distillation_losses(student, teacher, pose_2d, network_dtype,
-                                  correct_target, config, projection, rng)
+                                  correct_target, config, projection, rng,
+                                  target)
     student_optim.update_params(out['loss'])
     logs = {'s_loss': out['loss'].detach()}
     for name in ('distillation', 'rotated'):

@@ -8,8 +8,9 @@ step. Adversarial training reads only the normalised 2D pose, so this
 dataset selects the same frames as ``Human36mDataset`` (its own
 ``get_sequence_indices``, ``seq_len=1``, ground-truth 2D), normalises all of
 them with the codec in one vectorised call, and returns ``{'inputs':
-(16, 2) tensor}`` per item; with ``collate_fn=dict(type='default_collate')``
-a batch is ``{'inputs': (B, 16, 2)}``. No 3D field is ever loaded into it.
+(16, 2) tensor, 'index': i}`` per item; with ``collate_fn=dict(type=
+'default_collate')`` a batch is ``{'inputs': (B, 16, 2), 'index': (B,)}``
+(the index serves ``distillation.cache_targets``). No 3D field is ever loaded into it.
 ``subjects`` (``TIPSyHuman36mDataset``'s) keeps only some subjects' poses:
 the validation protocol trains on S1, S5, S6, S7 (``docs/protocol.md``).
 
@@ -86,7 +87,8 @@ class TIPSyPose2DDataset(TIPSyHuman36mDataset):
     def __getitem__(self, idx):
         if not self._fully_initialized:
             self.full_init()
-        return {'inputs': self.keypoint_labels[idx]}
+        # the index: a distillation target cache reads its rows by it
+        return {'inputs': self.keypoint_labels[idx], 'index': idx}
 
 
 @DATASETS.register_module()
@@ -126,9 +128,10 @@ class TIPSyResidentPose2DDataset(TIPSyPose2DDataset):
                 'in the main process: set num_workers=0 in the dataloader')
         if not self._fully_initialized:
             self.full_init()
-        index = torch.as_tensor(indices, dtype=torch.long)
-        return {'inputs': self.keypoint_labels.index_select(
-            0, index.to(self.device, non_blocking=True))}
+        index = torch.as_tensor(indices, dtype=torch.long).to(
+            self.device, non_blocking=True)
+        return {'inputs': self.keypoint_labels.index_select(0, index),
+                'index': index}
 
 
 @FUNCTIONS.register_module()

@@ -26,6 +26,7 @@ numbers as an uninterrupted one.
 """
 import copy
 import os.path as osp
+import time
 
 from mmengine.hooks import EMAHook
 from mmengine.logging import print_log
@@ -113,9 +114,23 @@ class TIPSyTrainLoop(EpochBasedTrainLoop):
         if self.stage_at(self._epoch) == 'distillation':
             if not bool(model.distilling):
                 self._start_distillation(model)
+            if model.distillation.cache_targets and model.target_cache is None:
+                self._cache_targets(model)  # also after a resume
             for hook in self._ema_hooks():  # also after a resume
                 self.runner._hooks.remove(hook)
         super().run_epoch()
+
+    def _cache_targets(self, model):
+        poses = getattr(self.dataloader.dataset, 'keypoint_labels', None)
+        if poses is None:
+            raise TypeError('distillation.cache_targets needs the train '
+                            'dataset to hold its poses (TIPSyPose2DDataset), '
+                            f'not {type(self.dataloader.dataset).__name__}')
+        start = time.perf_counter()
+        model.cache_teacher_targets(poses)
+        print_log(f'TIPSyTrainLoop: the teacher\'s targets of {len(poses)} '
+                  f'poses cached in {time.perf_counter() - start:.1f} s',
+                  logger='current')
 
     def _start_distillation(self, model):
         from .curve_hook import TIPSyCurveHook

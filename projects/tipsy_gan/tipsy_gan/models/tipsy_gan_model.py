@@ -31,7 +31,7 @@ from mmpose.registry import MODELS
 from ..core.adversarial_step import adversarial_train_step, unwrap
 from ..core.depth_flip import with_root
 from ..core.build import build_tipsy
-from ..core.distillation import distillation_train_step
+from ..core.distillation import distillation_train_step, teacher_targets
 from ..core.inputs import lifter_input_2d
 from ..core.networks import (describe_network_dtype, eval_mode,
                              resolve_network_dtype)
@@ -142,6 +142,9 @@ class TIPSyGAN(BaseModel):
         self._loaded_rng_state: Optional[dict] = None
         self._announced_test_network = None
         self._announced_network_dtype = False
+        # distillation.cache_targets: the training set's targets, set by
+        # TIPSyTrainLoop when distillation begins (or resumes); not saved
+        self.target_cache: Optional[torch.Tensor] = None
 
     # ----------------------------------------------------------- stages
     def start_distillation(self, source: torch.nn.Module) -> None:
@@ -238,12 +241,37 @@ class TIPSyGAN(BaseModel):
                 optim_wrapper['student'], self.config.network_dtype,
                 self.choose_signs if 'targets' in self.sign_choice_for
                 else None, self.distillation, self.config.projection,
-                self.step_rng(pose_2d.device))
+                self.step_rng(pose_2d.device), self._cached_targets(data))
         return adversarial_train_step(self.lifter, self.discriminator,
                                       pose_2d, self.config,
                                       optim_wrapper['generator'],
                                       optim_wrapper['discriminator'],
                                       self.step_rng(pose_2d.device))
+
+    def cache_teacher_targets(self, poses_2d: torch.Tensor) -> None:
+        """``distillation.cache_targets``: the teacher's (sign-corrected)
+        targets of the whole (N, 16, 2) training set, once
+        (``core.distillation.teacher_targets``)."""
+        device = next(self.teacher.parameters()).device
+        self.target_cache = teacher_targets(
+            unwrap(self.teacher), poses_2d.to(device),
+            self.config.network_dtype,
+            self.choose_signs if 'targets' in self.sign_choice_for else None)
+
+    def _cached_targets(self, data) -> Optional[torch.Tensor]:
+        """The batch's rows of the target cache (None without one)."""
+        if not self.distillation.cache_targets:
+            return None
+        if self.target_cache is None:
+            raise RuntimeError('distillation.cache_targets: no target cache '
+                               '(TIPSyTrainLoop fills it when distillation '
+                               'begins)')
+        index = data.get('index') if isinstance(data, dict) else None
+        if index is None:
+            raise ValueError(
+                "distillation.cache_targets needs each pose's dataset index "
+                "in the batch ('index', as TIPSyPose2DDataset returns)")
+        return self.target_cache[index.to(self.target_cache.device)]
 
     def network_dtype_in_use(self) -> str:
         """The dtype the networks train in on this model's device

@@ -117,9 +117,12 @@ def validate(data: dict) -> Recipe:
         raise RecipeError(f'recipe: model has {unknown}, which TIPSyGAN '
                           f'does not take ({", ".join(MODEL_KEYS)})')
     try:  # the builder's own checks (types, weights, options)
-        build_pieces(recipe)
+        pieces = build_pieces(recipe)
     except (TypeError, ValueError) as error:
         raise RecipeError(f'recipe: model: {error}') from error
+    if pieces.distillation.cache_targets:
+        raise RecipeError('recipe: model.distillation.cache_targets is not '
+                          'reproduced by this trainer')
     for name in ('generator', 'discriminator') + (
             ('student', ) if model.get('student') is not None else ()):
         spec = _require(recipe.optim, name, 'optim')

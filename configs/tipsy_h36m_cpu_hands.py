@@ -1,6 +1,6 @@
 # TIPSy at CPU scale, issue 18's final recipe (chosen on the validation
 # protocol, projects/tipsy_gan/docs/stability.md): the 8-epoch LayerNorm
-# recipe (tipsy_h36m_cpu_ln.py) plus
+# recipe (history/tipsy_h36m_cpu_ln.py) plus
 # - a fourth depth-sign prior, hands in front of the body (HandsForwardPrior,
 #   weight 3 as the other sign priors): the split's generators no longer put
 #   the arms behind the back;

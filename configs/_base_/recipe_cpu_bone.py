@@ -1,10 +1,10 @@
 # Recipe: TIPSy at CPU scale with ElePose's bone-length prior (issue 11's
-# recipe, tipsy_h36m_cpu_bone.py says how it was chosen): the CPU recipe
+# recipe, history/tipsy_h36m_cpu_bone.py says how it was chosen): the CPU recipe
 # (recipe_cpu.py) plus BoneProportionPrior (weight 1), 4 adversarial epochs
 # and the stopping rule 'min_bone_spread' in place of weight averaging, then
 # 1 distillation epoch.
-# Leaves: tipsy_h36m_cpu_bone.py, parts_h36m_cpu_bone.py,
-# solo_h36m_cpu_bone.py.
+# Leaves: history/tipsy_h36m_cpu_bone.py, history/parts_h36m_cpu_bone.py,
+# history/solo_h36m_cpu_bone.py.
 _base_ = ['./runtime.py', './h36m_tipsy_data.py', './tipsy_gan.py']
 
 width = 256

@@ -1,9 +1,10 @@
 # Recipe: TIPSy at CPU scale, issue 18's LayerNorm recipe
-# (tipsy_h36m_cpu_ln.py says how it was chosen): the bone-prior recipe
+# (history/tipsy_h36m_cpu_ln.py says how it was chosen): the bone-prior recipe
 # (recipe_cpu_bone.py) with LayerNorm in the two generators (the student
 # keeps BatchNorm), the depth-sign priors at weight 3, 8 adversarial epochs
 # and 5 distillation epochs.
-# Leaves: tipsy_h36m_cpu_ln.py, parts_h36m_cpu_ln.py, solo_h36m_cpu_ln.py.
+# Leaves: history/tipsy_h36m_cpu_ln.py, history/parts_h36m_cpu_ln.py,
+# history/solo_h36m_cpu_ln.py.
 _base_ = ['./runtime.py', './h36m_tipsy_data.py', './tipsy_gan.py']
 
 width = 256

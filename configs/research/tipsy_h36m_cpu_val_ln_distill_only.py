@@ -1,6 +1,6 @@
 # Research (S8 protocol): issue 18 item 5, the student's recipe on teachers
 # already trained. The LayerNorm recipe's distillation stage alone (5
-# epochs, as configs/tipsy_h36m_cpu_ln.py) from a picked lifter given on the
+# epochs, as configs/history/tipsy_h36m_cpu_ln.py) from a picked lifter given on the
 # command line: the rule picks of the 8-epoch leg + torso study
 # (work_dirs/study/ln_8ep, whose summary writes each run's
 # picked_lifter.pth). The student is scored on S8 with fast_eval:

@@ -113,12 +113,14 @@ def test_same_losses_and_weights_as_the_runner(case, tmp_path,
 
 
 def _training_configs():
-    """Every top-level config that trains TIPSy (the user's list)."""
+    """Every config that trains TIPSy, at the top of configs/ (the user's
+    list) and in configs/history/ (earlier recipes, kept for their rows)."""
     names = []
-    for path in sorted((REPO_ROOT / 'configs').glob('*.py')):
+    root = REPO_ROOT / 'configs'
+    for path in sorted(root.glob('*.py')) + sorted(root.glob('history/*.py')):
         cfg = Config.fromfile(path)
         if (cfg.get('train_cfg') or {}).get('type') == 'TIPSyTrainLoop':
-            names.append(path.name)
+            names.append(str(path.relative_to(root)))
     return names
 
 
@@ -133,7 +135,8 @@ def test_every_top_level_recipe_trains_the_same(base, tmp_path,
     data_root = small_h36m(tmp_path_factory)
     student = base.startswith('tipsy')
     config = tiny_config(
-        tmp_path / base, data_root, base=base, adversarial_epochs=1,
+        tmp_path / base.replace('/', '_'), data_root, base=base,
+        adversarial_epochs=1,
         distillation_epochs=1 if student else 0, width=16, batch_size=64,
         train_poses=256, extra='param_scheduler = None')
     _both_trainers(tmp_path, config, epochs=2 if student else 1)
@@ -142,7 +145,7 @@ def test_every_top_level_recipe_trains_the_same(base, tmp_path,
 def test_the_exporter_names_what_it_does_not_reproduce(tmp_path):
     export = load_tool('export_recipe')
     for name, reason in (('tipsy_h36m_cpu_hands.py', 'param_scheduler'),
-                         ('tipsy_h36m_cpu_ln.py', 'TIPSyCurveHook'),
+                         ('history/tipsy_h36m_cpu_ln.py', 'TIPSyCurveHook'),
                          ('tipsy_h36m_cpu_lifter.py', 'train_cfg')):
         with pytest.raises(SystemExit, match=reason):
             export.main([str(REPO_ROOT / 'configs' / name),

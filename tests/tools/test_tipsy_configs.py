@@ -198,7 +198,8 @@ def test_all_angle_arms_differ_from_the_research_recipe_by_their_options():
                for m in model.lifter.modules())
 
 
-LN_RECIPE = ['tipsy_h36m_cpu_ln', 'parts_h36m_cpu_ln', 'solo_h36m_cpu_ln']
+LN_RECIPE = ['history/tipsy_h36m_cpu_ln', 'history/parts_h36m_cpu_ln',
+             'history/solo_h36m_cpu_ln']
 
 
 @pytest.mark.parametrize('name', LN_RECIPE)
@@ -212,7 +213,8 @@ def test_layernorm_recipe_differs_from_the_bone_recipe_by_its_options():
     """Issue 18's recipe: LayerNorm generators, a BatchNorm student, the
     sign priors at weight 3, 8 adversarial epochs and 5 of distillation,
     the rest of tipsy_h36m_cpu_bone.py."""
-    ln, bone = load('tipsy_h36m_cpu_ln'), load('tipsy_h36m_cpu_bone')
+    ln = load('history/tipsy_h36m_cpu_ln')
+    bone = load('history/tipsy_h36m_cpu_bone')
     assert ln.model.lifter.norm == 'layer'
     assert ln.model.student.get('norm', 'batch') == 'batch'
     weights = {p.type: p.weight for p in ln.model.priors}
@@ -224,13 +226,14 @@ def test_layernorm_recipe_differs_from_the_bone_recipe_by_its_options():
     assert (ln.train_cfg.adversarial_epochs,
             bone.train_cfg.adversarial_epochs) == (8, 4)
     assert ln.train_cfg.distillation_epochs == 5
-    model = build_model('tipsy_h36m_cpu_ln')
+    model = build_model('history/tipsy_h36m_cpu_ln')
     norms = {type(m).__name__ for m in model.lifter.modules()}
     assert 'LayerNorm' in norms and 'BatchNorm1d' not in norms
     assert any(isinstance(m, torch.nn.BatchNorm1d)
                for m in model.student.modules())
     # the parts and solo arms change only what they must
-    parts, solo = load('parts_h36m_cpu_ln'), load('solo_h36m_cpu_ln')
+    parts = load('history/parts_h36m_cpu_ln')
+    solo = load('history/solo_h36m_cpu_ln')
     assert parts.model.student is None and solo.model.student is None
     assert parts.model.lifter == ln.model.lifter
     assert solo.model.lifter.type == 'SoloLifter'
@@ -241,7 +244,7 @@ def test_hands_recipe_differs_from_the_layernorm_recipe_by_its_options():
     """Issue 18's final recipe: the LayerNorm recipe plus the hands prior
     (third, at the sign priors' weight), 10 distillation epochs instead of
     5, and a student learning rate that anneals over exactly them."""
-    hands, ln = load('tipsy_h36m_cpu_hands'), load('tipsy_h36m_cpu_ln')
+    hands, ln = load('tipsy_h36m_cpu_hands'), load('history/tipsy_h36m_cpu_ln')
     assert [(p.type, p.weight) for p in hands.model.priors] == [
         ('KneeBendPrior', 3.0), ('FacingPrior', 3.0),
         ('HandsForwardPrior', 3.0), ('BoneProportionPrior', 1.0)]

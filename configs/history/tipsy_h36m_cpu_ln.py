@@ -10,7 +10,7 @@
 # distill.py). Of several seeds, the published student is the one whose
 # teacher's pick has the smallest heldout_bone_ratio_spread (the same
 # label-free signal, compared across runs).
-#   python tools/train.py configs/tipsy_h36m_cpu_ln.py
-#   python tools/analysis/fast_eval.py configs/tipsy_h36m_cpu_ln.py work_dirs/tipsy_h36m_cpu_ln/epoch_13.pth
+#   python tools/train.py configs/history/tipsy_h36m_cpu_ln.py
+#   python tools/analysis/fast_eval.py configs/history/tipsy_h36m_cpu_ln.py work_dirs/tipsy_h36m_cpu_ln/epoch_13.pth
 #   python tools/export_student.py work_dirs/tipsy_h36m_cpu_ln/epoch_13.pth tipsy_student_cpu_ln.pth
-_base_ = ['./_base_/recipe_cpu_ln.py']
+_base_ = ['../_base_/recipe_cpu_ln.py']

@@ -86,8 +86,12 @@ class TIPSyGAN(BaseModel):
         distillation (dict, optional): ``core.distillation.
             DistillationConfig``'s fields, e.g. ``dict(rotation_weight=1.0)``
             (not in the paper: the student also lifts rotated views of the
-            teacher's poses). Its rotation ranges default to
-            ``adversarial``'s.
+            teacher's poses) or ``dict(cache_targets=True)`` (the teacher
+            lifts the training set once; the batch needs its ``index``).
+            Its rotation ranges default to ``adversarial``'s.
+
+    Everything above is built by ``core.build.build_tipsy`` (the torch-only
+    trainer's builder too).
     """
 
     # optimiser-wrapper name -> attribute, for TIPSyOptimWrapperConstructor

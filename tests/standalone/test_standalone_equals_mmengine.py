@@ -24,14 +24,14 @@ CASES = {
     'cpu_swa': ('tipsy_h36m_cpu.py',
                 "dict(type='EMAHook', ema_type='StochasticWeightAverage', "
                 "begin_iter=5, interval=3, update_buffers=True)"),
-    # the paper's recipe (orthographic, fps50 frames) with an EMA from an
-    # epoch, parameters only (buffers follow the lifter)
     # TIPSyEMAHook: the same SWA given in epochs (from epoch 1's end, every
     # 3rd iteration), converted by each trainer
     'cpu_swa_epochs': ('tipsy_h36m_cpu.py',
                        "dict(type='TIPSyEMAHook', "
                        "ema_type='StochasticWeightAverage', begin_epochs=1, "
                        "interval=3, update_buffers=True)"),
+    # the paper's recipe (orthographic, fps50 frames) with an EMA from an
+    # epoch, parameters only (buffers follow the lifter)
     'paper_ema': ('tipsy_h36m.py',
                   "dict(type='EMAHook', ema_type='ExponentialMovingAverage', "
                   "begin_epoch=2, momentum=0.1, update_buffers=False)"),

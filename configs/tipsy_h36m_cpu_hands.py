@@ -10,6 +10,6 @@
 # Of several seeds, the published student is the one whose teacher's pick
 # has the smallest heldout_bone_ratio_spread (label-free).
 #   python tools/train.py configs/tipsy_h36m_cpu_hands.py
-#   python tools/analysis/fast_eval.py configs/tipsy_h36m_cpu_hands.py work_dirs/tipsy_h36m_cpu_hands/epoch_13.pth
-#   python tools/export_student.py work_dirs/tipsy_h36m_cpu_hands/epoch_13.pth tipsy_student_cpu_hands.pth
+#   python tools/analysis/fast_eval.py configs/tipsy_h36m_cpu_hands.py work_dirs/tipsy_h36m_cpu_hands/epoch_18.pth
+#   python tools/export_student.py work_dirs/tipsy_h36m_cpu_hands/epoch_18.pth tipsy_student_cpu_hands.pth
 _base_ = ['./_base_/recipe_cpu_hands.py']

@@ -12,8 +12,8 @@ from mmengine.runner import Runner
 
 import tipsy_gan.mmpose_modules  # noqa: F401
 from tipsy_gan.research.stopping import select
-from tipsy_gan.engine.curve_hook import (CURVE_METRICS, read_curve,
-                                         snapshot_path)
+from tipsy_gan.engine.curve_hook import CURVE_METRICS
+from tipsy_gan.research.curve import read_curve, snapshot_path
 from tipsy_gan_helpers import small_h36m, tiny_config
 
 from test_tipsy_engine import LifterIterationSnapshots

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsy_gan.engine.curve_hook import read_curve
+from tipsy_gan.research.curve import read_curve
 from tipsy_gan_helpers import run_tool, small_h36m, tiny_config
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, osp.join(REPO, 'projects', 'tipsy_gan'))
 
 
 def load_curves(study_dirs):
-    from tipsy_gan.engine.curve_hook import read_curve
+    from tipsy_gan.research.curve import read_curve
     curves, zero = {}, None
     for directory in study_dirs:
         path = osp.join(directory, 'study.csv')

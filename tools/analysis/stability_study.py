@@ -215,7 +215,7 @@ def run_all(args, train=True):
 # --------------------------------------------------------------- summary
 def load_study(work_dir, kinds, seeds):
     """{(kind, seed): rows} for the finished runs."""
-    from tipsy_gan.engine.curve_hook import CURVE_FILE, read_curve
+    from tipsy_gan.research.curve import CURVE_FILE, read_curve
     curves = {}
     for kind in kinds:
         for seed in seeds:
@@ -258,7 +258,8 @@ def averaged_lifter_error(directory, rows, low, high, stride, split='val'):
     from mmpose.registry import MODELS
 
     import tipsy_gan.mmpose_modules  # noqa: F401
-    from tipsy_gan.engine.curve_hook import CURVE_METRICS, snapshot_path
+    from tipsy_gan.engine.curve_hook import CURVE_METRICS
+    from tipsy_gan.research.curve import snapshot_path
     from tipsy_gan.apis.fast_eval import evaluate_prepared, prepare_split
     iters = [int(r['iter']) for r in rows if low <= r['epoch'] <= high]
     if not iters:
@@ -295,7 +296,7 @@ def write_rule_pick(directory, iteration, rule):
     distillation alone (``TIPSyTrainLoop(teacher=...)``); the discriminator
     from the run's last checkpoint."""
     import torch
-    from tipsy_gan.engine.curve_hook import snapshot_path, write_picked_lifter
+    from tipsy_gan.research.curve import snapshot_path, write_picked_lifter
     from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
     last = Path(directory, 'last_checkpoint').read_text().strip()
     if not osp.isfile(last):  # a moved study
@@ -465,7 +466,7 @@ def plot(curves, summary, path):
 
 
 def write_study_csv(curves, path):
-    from tipsy_gan.engine.curve_hook import write_curve
+    from tipsy_gan.research.curve import write_curve
     rows = []
     for (kind, seed), curve in sorted(curves.items()):
         rows += [dict(kind=kind, seed=seed, **r) for r in curve]

@@ -19,7 +19,8 @@ a point picked afterwards (a stopping rule, an average over a range) can be
 scored or distilled. Both are resumable: on ``--resume`` the rows after the
 resumed iteration are dropped, and training with the hook is bit-identical
 to training without it (the hook runs in eval mode, without gradients, on
-its own random generator).
+its own random generator). The recording is ``research.curve``'s
+``LabelFreeCurve``, which the torch-only trainer records with too.
 
 With ``select=RULE`` (a ``research.stopping`` rule, e.g. 'default') the hook is
 also the stopping option of the two-stage schedule: at the switch to
@@ -37,11 +38,8 @@ Config::
 
     custom_hooks = [..., dict(type='TIPSyCurveHook', interval=190)]
 """
-import csv
 import math
-import os
-import os.path as osp
-from typing import Dict, List, Optional
+from typing import Optional
 
 import numpy as np
 import torch
@@ -49,75 +47,26 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
-from ..core.inputs import lifter_input_2d
-from ..research.training_signals import heldout_signals
 from ..evaluation.fast_eval import evaluate_predictions, prepare_split
-from ..utils.atomic_write import atomic_output_path
-from ..utils.checkpoint_kinds import PICKED_SOURCE
+from ..research.curve import LabelFreeCurve, spread_poses
 from .hooks import unwrapped_model
 
 CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'PA-MPJPE-oracle-sign',
                  'N-MPJPE', 'Mirrored')
-CURVE_FILE = 'curve.csv'
-PICKED_FILE = 'picked_lifter.pth'
-SNAPSHOT_DIR = 'curve_snapshots'
 
 
-def snapshot_path(work_dir, iteration):
-    return osp.join(work_dir, SNAPSHOT_DIR, f'iter_{int(iteration):06d}.pth')
+def interval_iters(interval_epochs, iters_per_epoch):
+    """``interval_epochs`` in iterations (rounded half up; at least 1)."""
+    return max(1, math.floor(float(interval_epochs) * iters_per_epoch + 0.5))
 
 
-def write_picked_lifter(work_dir, iteration, lifter_state, discriminator_state,
-                        rule):
-    """``work_dir/picked_lifter.pth``: a stopping rule's pick (the lifter
-    snapshot at ``iteration``), the 'picked' checkpoint kind. The
-    discriminator at the end of training rides along: a label-free sign
-    choice (TIPSyGAN's ``sign_choice``) scores with it."""
-    checkpoint = dict(
-        state_dict={
-            **{f'lifter.{k}': v for k, v in lifter_state.items()},
-            **{f'discriminator.{k}': v.detach().cpu()
-               for k, v in discriminator_state.items()}},
-        meta=dict(picked_iter=int(iteration), rule=repr(rule),
-                  source=PICKED_SOURCE))
-    path = osp.join(work_dir, PICKED_FILE)
-    with atomic_output_path(path) as tmp:
-        torch.save(checkpoint, tmp)
-    return path
-
-
-def _cell(value):
-    if value in ('', None):
-        return float('nan')
-    try:
-        return float(value)
-    except ValueError:
-        return value  # a label (a study's kind)
-
-
-def read_curve(path) -> List[Dict[str, float]]:
-    """The rows of a curve CSV, numbers as floats (blank: NaN), ``iter`` and
-    ``seed`` as ints, labels as strings."""
-    with open(path, newline='') as f:
-        rows = [{k: _cell(v) for k, v in row.items()}
-                for row in csv.DictReader(f)]
-    for row in rows:
-        for key in ('iter', 'seed'):
-            if key in row:
-                row[key] = int(row[key])
-    return rows
-
-
-def write_curve(path, rows):
-    """All rows at once, whole or not at all (columns: the union)."""
-    columns = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-    with atomic_output_path(path) as tmp:
-        with open(tmp, 'w', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=columns, restval='')
-            writer.writeheader()
-            writer.writerows(rows)
+def held_out_2d(cfg, split='val', stride=1, signal_poses=8192):
+    """The hook's held-out 2D for the signals: ``signal_poses`` of the
+    split's normalised inputs, evenly spread (also what
+    ``tools/gpu/prepare_data.py --heldout`` writes for the torch-only
+    trainer)."""
+    prepared = prepare_split(cfg, split, stride)
+    return prepared, spread_poses(prepared['inputs'], signal_poses)
 
 
 @HOOKS.register_module()
@@ -167,38 +116,25 @@ class TIPSyCurveHook(Hook):
         self.signal_poses = int(signal_poses)
         self.snapshots = snapshots
         self._prepared = None
-        self._signal_2d = None
-        self._rows: List[dict] = []  # the curve so far, as in the CSV
-        self._sums: Dict[str, float] = {}
-        self._count = 0
-
-    # ----------------------------------------------------------- setup
-    def _path(self, runner):
-        return osp.join(runner.work_dir, CURVE_FILE)
+        self.curve: Optional[LabelFreeCurve] = None
 
     def before_train(self, runner):
         if self.interval_epochs is not None:
             per_epoch = len(runner.train_loop.dataloader)
-            self.interval = max(
-                1, math.floor(self.interval_epochs * per_epoch + 0.5))
+            self.interval = interval_iters(self.interval_epochs, per_epoch)
             print_log(f'TIPSyCurveHook: a point every {self.interval} '
                       f'iterations ({self.interval_epochs:g} of an epoch of '
                       f'{per_epoch})', logger='current')
-        self._prepared = prepare_split(runner.cfg, self.split, self.stride)
-        inputs = torch.from_numpy(self._prepared['inputs'])
-        step = max(1, len(inputs) // self.signal_poses)
-        self._signal_2d = lifter_input_2d(inputs[::step][:self.signal_poses])
-        path = self._path(runner)
-        self._rows = []
-        if osp.isfile(path):  # a resume: keep the points it had reached
-            self._rows = [r for r in read_curve(path)
-                          if r['iter'] <= runner.iter]
-            write_curve(path, self._rows)
-            print_log(f'TIPSyCurveHook: {len(self._rows)} point(s) kept from '
-                      f'{path} (resumed at iteration {runner.iter})',
-                      logger='current')
+        self._prepared, signal_2d = held_out_2d(
+            runner.cfg, self.split, self.stride, self.signal_poses)
+        self.curve = LabelFreeCurve(runner.work_dir, signal_2d, self.interval,
+                                    self.snapshots, self.select)
+        kept = self.curve.resume(runner.iter)
+        if kept:  # a resume: keep the points it had reached
+            print_log(f'TIPSyCurveHook: {kept} point(s) kept from '
+                      f'{self.curve.path} (resumed at iteration '
+                      f'{runner.iter})', logger='current')
 
-    # ----------------------------------------------------------- points
     def _adversarial(self, runner):
         return not bool(getattr(unwrapped_model(runner), 'distilling',
                                 False))
@@ -212,13 +148,9 @@ class TIPSyCurveHook(Hook):
                          outputs=None):
         if not self._adversarial(runner):
             return
-        for name, value in (outputs or {}).items():
-            if isinstance(value, torch.Tensor) and value.numel() == 1:
-                self._sums[name] = self._sums.get(name, 0.0) + float(value)
-        self._count += 1
+        self.curve.add(outputs)
         iteration = runner.iter + 1
-        if iteration % self.interval == 0 or \
-                iteration == self._last_adversarial_iter(runner):
+        if self.curve.due(iteration, self._last_adversarial_iter(runner)):
             self._record(runner, iteration)
 
     def _predict(self, model, batch_size=16384):
@@ -232,53 +164,30 @@ class TIPSyCurveHook(Hook):
 
     def _record(self, runner, iteration):
         model = unwrapped_model(runner)
-        row = dict(iter=iteration,
-                   epoch=iteration / len(runner.train_loop.dataloader))
+        metrics = {}
         if self.metrics:
-            metrics = evaluate_predictions(self._predict(model),
-                                           self._prepared,
-                                           runner.cfg.test_evaluator)
-            row.update({k: metrics[k] for k in CURVE_METRICS
-                        if k in metrics})
-        row.update({f'train_{k}': v / max(self._count, 1)
-                    for k, v in sorted(self._sums.items())})
-        signals = heldout_signals(model.lifter, model.discriminator,
-                                  self._signal_2d, model.config)
-        row.update({f'heldout_{k}': v for k, v in signals.items()})
-        self._sums, self._count = {}, 0
-        self._rows.append(row)
-        write_curve(self._path(runner), self._rows)
-        if self.snapshots:
-            target = snapshot_path(runner.work_dir, iteration)
-            os.makedirs(osp.dirname(target), exist_ok=True)
-            with atomic_output_path(target) as tmp:
-                torch.save(model.lifter.state_dict(), tmp)
+            scores = evaluate_predictions(self._predict(model),
+                                          self._prepared,
+                                          runner.cfg.test_evaluator)
+            metrics = {k: scores[k] for k in CURVE_METRICS if k in scores}
+        row = self.curve.record(
+            iteration, iteration / len(runner.train_loop.dataloader),
+            model.lifter, model.discriminator, model.config, metrics)
         print_log(f'TIPSyCurveHook: iteration {iteration}: ' + ', '.join(
             f'{k} {row[k]:.2f}' for k in CURVE_METRICS if k in row) +
-            f', heldout depth_abs {signals["depth_abs"]:.3f}',
+            f', heldout depth_abs {row["heldout_depth_abs"]:.3f}',
             logger='current')
 
     def picked_lifter(self, runner):
         """(iteration, lifter state_dict) of the point ``select`` picks
         from the curve so far."""
-        from ..research.stopping import select
-        if not self._rows:
-            raise RuntimeError(f'TIPSyCurveHook: no curve point in '
-                               f'{self._path(runner)} to pick a teacher '
-                               'from; lower interval')
-        iteration = self._rows[select(self._rows, self.select)]['iter']
-        state = torch.load(snapshot_path(runner.work_dir, iteration),
-                           map_location='cpu', weights_only=True)
-        return iteration, state
+        return self.curve.picked_lifter()
 
     def after_train(self, runner):
         if self.select is None:
             return
-        iteration, state = self.picked_lifter(runner)
-        write_picked_lifter(
-            runner.work_dir, iteration, state,
-            unwrapped_model(runner).discriminator.state_dict(), self.select)
+        iteration, path = self.curve.write_pick(
+            unwrapped_model(runner).discriminator)
         print_log(f'TIPSyCurveHook: the stopping rule {self.select!r} picked '
-                  f'iteration {iteration}; its lifter is '
-                  f'{osp.join(runner.work_dir, PICKED_FILE)}',
+                  f'iteration {iteration}; its lifter is {path}',
                   logger='current')

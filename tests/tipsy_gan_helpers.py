@@ -33,18 +33,45 @@ def small_h36m(tmp_path_factory) -> Path:
     return out
 
 
+def toy_hook(hook):
+    """A recipe's hook for a toy run (``tiny_config``'s ``keep_hooks``)."""
+    hook = dict(hook)
+    if hook['type'] == 'TIPSyCurveHook':
+        hook['split'] = 'test'
+    elif hook['type'] == 'TIPSyEMAHook':  # from the 2nd iteration, every 2nd
+        hook.pop('interval_epochs', None)
+        hook.update(begin_epochs=0, interval=2)
+    elif hook['type'] == 'EMAHook':
+        hook.update({k: 1 for k in ('begin_epoch', 'begin_iter')
+                     if hook.get(k)})
+    return hook
+
+
 def tiny_config(path: Path, data_root: Path, base='tipsy_h36m_cpu.py',
                 adversarial_epochs=2, distillation_epochs=1, averaging=None,
-                train_poses=512, width=32, batch_size=64, extra='') -> Path:
+                train_poses=512, width=32, batch_size=64, extra='',
+                keep_hooks=False) -> Path:
     """A config inheriting ``configs/<base>`` at toy size; returns its path.
 
     ``averaging``: the text of an EMAHook dict for the teacher (None: the
-    lifter after the last adversarial epoch).
+    lifter after the last adversarial epoch). ``keep_hooks``: keep the
+    recipe's own ``custom_hooks`` (``averaging`` then unused), a
+    ``TIPSyCurveHook`` on the test subjects (the small conversion's train
+    file holds S1 alone, no validation subject) and an averaging hook
+    starting within the toy run.
     """
     student = ('dict(width=width)' if distillation_epochs > 0
                and base.startswith('tipsy') else 'None')
     hooks = ["dict(type='SyncBuffersHook')", averaging,
              "dict(type='NonFiniteLossHook')"]
+    hooks_line = f"custom_hooks = [{', '.join(h for h in hooks if h)}]"
+    if keep_hooks:
+        from mmengine.config import Config
+        kept = Config.fromfile(REPO_ROOT / 'configs' / base,
+                               import_custom_modules=False).get(
+                                   'custom_hooks') or []
+        kept = [toy_hook(h) for h in kept]
+        hooks_line = f'custom_hooks = {kept!r}'
     text = f"""_base_ = [{str(REPO_ROOT / 'configs' / base)!r}]
 width = {width}
 model = dict(lifter=dict(width=width), discriminator=dict(width=width),
@@ -58,7 +85,7 @@ train_dataloader = dict(batch_size={batch_size}, num_workers=0,
 test_dataloader = dict(dataset=dict(indices=400,
                                     data_root={str(data_root) + '/'!r}))
 default_hooks = dict(logger=dict(interval=2))
-custom_hooks = [{', '.join(h for h in hooks if h)}]
+{hooks_line}
 {extra}
 """
     path.write_text(text)

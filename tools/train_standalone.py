@@ -1,26 +1,36 @@
-"""Train TIPSy-GAN from an exported recipe, without mmengine/mmcv/mmpose.
+"""Train TIPSy-GAN from a config file on a machine without mmcv or MMPose.
 
-    python tools/train_standalone.py --recipe tools/gpu/recipes/tipsy_h36m.json \\
+    python tools/train_standalone.py configs/tipsy_h36m.py \\
         --data data/gpu/h36m_fps10_train_2d.npz --device cuda \\
         --max-minutes 8.5 --out-dir OUT
+    python tools/train_standalone.py configs/tipsy_h36m_cpu_hands.py \\
+        --data data/gpu/h36m_fps10_train_2d.npz \\
+        --heldout data/gpu/h36m_fps10_heldout_2d.npz --out-dir OUT
 
-Imports only torch, NumPy and ``tipsy_gan`` (``core`` and ``standalone``);
-runs where the repository is checked out, installed or not (Python >= 3.10).
-The step is ``core``'s: ``adversarial_train_step`` then
-``distillation_train_step``, exactly as ``tools/train.py`` runs them; on the
-CPU it gives the same losses and weights as ``tools/train.py`` on the same
-config (``tests/standalone``). See ``tipsy_gan/standalone/trainer.py`` and
+Reads the same config file as ``tools/train.py`` (with mmengine's
+``Config``: mmengine is pure Python, and ``docs/gpu_run.md`` says how its
+wheel travels), and imports torch, NumPy, mmengine and ``tipsy_gan``'s
+``core``, ``research`` and ``standalone``; runs where the repository is
+checked out, installed or not (Python >= 3.10). The step is ``core``'s:
+``adversarial_train_step`` then ``distillation_train_step``, exactly as
+``tools/train.py`` runs them, with the config's learning-rate schedules,
+weight average and label-free stopping rule (``TIPSyCurveHook``, whose
+held-out 2D ``--heldout`` gives); on the CPU it gives the same losses,
+weights, curve and picked lifter as ``tools/train.py`` on the same config
+(``tests/standalone``). See ``tipsy_gan/standalone/trainer.py`` and
 ``projects/tipsy_gan/docs/gpu_run.md``.
 
 Outputs in ``--out-dir``: ``train_log.jsonl`` (plan, losses every
 ``--log-every`` steps with steps/s and the share of the bf16 peak, the
 summary), ``epoch_<E>.pth`` (an mmengine-style TIPSyGAN checkpoint that
 ``tools/test.py`` and ``tools/export_student.py`` read; ``--no-checkpoint``
-skips it) and the return form ``tipsy_return.manifest.json`` +
+skips it), with a curve hook ``curve.csv``, ``curve_snapshots/`` and
+``picked_lifter.pth``, and the return form ``tipsy_return.manifest.json`` +
 ``tipsy_return.NNN.part`` (teacher + student in float16, shards of at most
 15 MiB; ``tools/gpu/assemble_checkpoint.py`` rebuilds a checkpoint).
-Exit status: 0, 2 (non-finite loss or weights), 3 (outputs written but fewer
-adversarial epochs than ``--min-adversarial-epochs``).
+Exit status: 0, 1 (a config this trainer refuses, named), 2 (non-finite
+loss or weights), 3 (outputs written but fewer adversarial epochs than
+``--min-adversarial-epochs``).
 """
 import time
 
@@ -39,21 +49,29 @@ except ImportError:  # not installed (e.g. the GPU machine): the checkout
     sys.path.insert(0, str(REPO_ROOT / 'projects' / 'tipsy_gan'))
 
 import torch  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 from tipsy_gan.standalone import checkpoint as ckpt  # noqa: E402
 from tipsy_gan.standalone.data import (load_pose_file,  # noqa: E402
                                        poses_to_device)
-from tipsy_gan.standalone.recipe import load_recipe, summary  # noqa: E402
+from tipsy_gan.standalone.recipe import (RecipeError,  # noqa: E402
+                                         load_recipe, summary)
 from tipsy_gan.standalone.trainer import (NonFiniteLossError,  # noqa: E402
                                           Options, Trainer, jsonl_emitter)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--recipe', required=True,
-                        help='JSON from tools/gpu/export_recipe.py')
+    parser.add_argument('config', help="a TIPSy config (tools/train.py's)")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        metavar='KEY=VALUE',
+                        help="override config settings, as tools/train.py's")
     parser.add_argument('--data', required=True,
                         help='pose file from tools/gpu/prepare_data.py')
+    parser.add_argument('--heldout', default=None,
+                        help='the curve hook\'s held-out 2D, from '
+                        'tools/gpu/prepare_data.py --heldout (configs with '
+                        'a TIPSyCurveHook)')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--device', default='cuda' if
                         torch.cuda.is_available() else 'cpu')
@@ -111,7 +129,11 @@ def main(argv=None):
     emit = jsonl_emitter(log_path)
     device = torch.device(args.device)
 
-    recipe = load_recipe(args.recipe)
+    try:
+        recipe = load_recipe(args.config, args.cfg_options)
+    except RecipeError as error:
+        print(f'error: {args.config}: {error}', file=sys.stderr)
+        return 1
     if args.width is not None:
         recipe = recipe.with_width(args.width)
     if args.batch_size is not None:
@@ -141,8 +163,17 @@ def main(argv=None):
         print(f'[data] note: {note}', flush=True)
         emit(dict(event='note', message=note))
 
+    heldout = None
+    if args.heldout is not None:
+        heldout = poses_to_device(load_pose_file(args.heldout), device)
+    elif recipe.curve is not None:
+        print(f'error: {args.config} has a TIPSyCurveHook: give its held-out '
+              '2D with --heldout (tools/gpu/prepare_data.py --heldout)',
+              file=sys.stderr)
+        return 1
+
     options = Options(
-        device=args.device, network_dtype=args.network_dtype,
+        device=args.device, work_dir=str(out_dir), network_dtype=args.network_dtype,
         fused_adam=args.fused_adam, compile=args.compile,
         compile_mode=args.compile_mode, log_every=args.log_every,
         max_minutes=args.max_minutes, reserve_seconds=args.reserve_seconds,
@@ -153,7 +184,8 @@ def main(argv=None):
         distillation_steps=args.distillation_steps,
         min_adversarial_epochs=args.min_adversarial_epochs,
         peak_flops=args.peak_flops, count_flops=not args.no_flop_count)
-    trainer = Trainer(recipe, poses, options, emit, clock_start=CLOCK_START)
+    trainer = Trainer(recipe, poses, options, emit, clock_start=CLOCK_START,
+                      heldout=heldout)
     if options.count_flops:
         flops = trainer.count_flops()
         emit(dict(event='flops', per_step=flops,

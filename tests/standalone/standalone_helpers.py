@@ -9,14 +9,14 @@ import sys
 from tipsy_gan.paths import REPO_ROOT
 
 STANDALONE = REPO_ROOT / 'tools' / 'train_standalone.py'
-RECIPE = REPO_ROOT / 'tools' / 'gpu' / 'recipes' / 'tipsy_h36m.json'
-# A meta-path finder that refuses the MMPose stack: what the GPU machine
-# lacks. sitecustomize runs at interpreter start when its folder is on
-# PYTHONPATH.
+PAPER_CONFIG = REPO_ROOT / 'configs' / 'tipsy_h36m.py'
+# A meta-path finder that refuses the compiled OpenMMLab stack: what the GPU
+# machine lacks (mmengine, pure Python, travels as a wheel: docs/gpu_run.md).
+# sitecustomize runs at interpreter start when its folder is on PYTHONPATH.
 BLOCKER = '''import sys
 class _NoMM:
     def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('mmengine', 'mmcv', 'mmpose', 'mmdet'):
+        if name.split('.')[0] in ('mmcv', 'mmpose', 'mmdet', 'xtcocotools'):
             raise ImportError(f'{name} is not available (GPU machine)')
         return None
 sys.meta_path.insert(0, _NoMM())
@@ -40,7 +40,7 @@ def blocker_dir(tmp_path):
 
 
 def standalone_env(tmp_path, extra=None):
-    """One thread, and mmengine/mmcv/mmpose made unimportable."""
+    """One thread, and mmcv/mmpose made unimportable."""
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     env['PYTHONPATH'] = os.pathsep.join(
         p for p in (str(blocker_dir(tmp_path)), env.get('PYTHONPATH')) if p)

@@ -1,5 +1,5 @@
 """tools/gpu/paper_scale_run.sh, the prepared device command, dry-run on the
-CPU (TIPSY_DRY_RUN=1) without mmengine, mmcv or mmpose: both modes finish,
+CPU (TIPSY_DRY_RUN=1) without mmcv or MMPose: both modes finish,
 and what they leave in $OUT is what the device tool brings back (at most 8
 files of at most 16 MiB, plain names)."""
 import json

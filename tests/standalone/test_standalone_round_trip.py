@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from standalone_helpers import RECIPE, load_tool, run_standalone
+from standalone_helpers import PAPER_CONFIG, load_tool, run_standalone
 from tipsy_gan.paths import REPO_ROOT
 from tipsy_gan.utils.checkpoint_compat import load_local_checkpoint
 from tipsy_gan_helpers import run_tool, small_h36m, tiny_config
@@ -27,7 +27,7 @@ def returned(tmp_path_factory):
                                         '--out', str(poses)]))
     out = tmp / 'run'
     result = run_standalone(
-        tmp, '--recipe', RECIPE, '--data', poses, '--out-dir', out,
+        tmp, PAPER_CONFIG, '--data', poses, '--out-dir', out,
         '--device', 'cpu', '--width', WIDTH, '--batch-size', 64,
         '--adversarial-epochs', 1, '--distillation-steps', 20,
         '--log-every', 20, '--no-checkpoint')

@@ -1,4 +1,4 @@
-"""tools/train_standalone.py runs where mmengine, mmcv and mmpose cannot be
+"""tools/train_standalone.py runs where mmcv and MMPose cannot be
 imported, and writes a checkpoint that TIPSyGAN loads key for key and a
 sharded float16 return form that checks itself."""
 import json
@@ -9,7 +9,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import tipsy_gan.mmpose_modules  # noqa: F401
-from standalone_helpers import RECIPE, read_log, run_standalone, toy_pose_file
+from standalone_helpers import (PAPER_CONFIG, read_log, run_standalone,
+                                toy_pose_file)
 from tipsy_gan.standalone import checkpoint as ckpt
 from tipsy_gan.standalone.data import poses_to_device
 from tipsy_gan.standalone.data import load_pose_file
@@ -24,11 +25,11 @@ def pose_file(tmp_path_factory):
     return toy_pose_file(tmp_path_factory.mktemp('poses'), 640, seed=0)
 
 
-def test_a_tiny_run_without_mmengine_writes_loadable_checkpoints(
+def test_a_tiny_run_without_mmpose_writes_loadable_checkpoints(
         pose_file, tmp_path):
     out = tmp_path / 'run'
     result = run_standalone(
-        tmp_path, '--recipe', RECIPE, '--data', pose_file, '--out-dir', out,
+        tmp_path, PAPER_CONFIG, '--data', pose_file, '--out-dir', out,
         '--device', 'cpu', '--width', 16, '--batch-size', 32,
         '--adversarial-steps', 6, '--distillation-steps', 4, '--log-every', 2,
         '--shard-mib', 0.02)
@@ -82,7 +83,7 @@ def test_a_tiny_run_without_mmengine_writes_loadable_checkpoints(
 
 
 def test_flops_per_step_scale_with_the_batch(pose_file):
-    recipe = load_recipe(RECIPE).with_width(16)
+    recipe = load_recipe(PAPER_CONFIG).with_width(16)
     poses = poses_to_device(load_pose_file(pose_file), 'cpu')
     flops = []
     for batch in (16, 32):
@@ -93,7 +94,7 @@ def test_flops_per_step_scale_with_the_batch(pose_file):
 
 
 def test_a_budget_plans_whole_epochs_and_scales_the_averaging(pose_file):
-    recipe = load_recipe(RECIPE).with_width(16)
+    recipe = load_recipe(PAPER_CONFIG).with_width(16)
     recipe.batch_size = 32  # 20 iterations an epoch
     poses = poses_to_device(load_pose_file(pose_file), 'cpu')
     records = []

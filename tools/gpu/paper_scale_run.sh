@@ -13,13 +13,16 @@
 #                                             # distillation; teacher/student
 #                                             # shards + log in $OUT
 #
-# Runs under the machine's python3 (torch, NumPy; no mmengine/mmcv/mmpose,
-# no venv). Needs the pose file, which is git-ignored: carry data/gpu.
+# Runs under the machine's python3 (torch, NumPy; no mmcv/mmpose, no venv).
+# mmengine, which reads the config, is pure Python: its wheel and those of
+# its pure-Python needs travel in .whl (tools/gpu/fetch_wheels.sh makes it;
+# carry .whl) and are installed under /tmp/site when mmengine is missing.
+# Needs the pose file, which is git-ignored: carry data/gpu.
 # Environment:
 #   OUT                 where the outputs go (the device tool sets it)
 #   PYTHON              the interpreter (default python3)
 #   TIPSY_GPU_DATA      the pose file (default data/gpu/h36m_fps10_train_2d.npz)
-#   TIPSY_GPU_RECIPE    the recipe (default tools/gpu/recipes/tipsy_h36m.json)
+#   TIPSY_GPU_CONFIG    the config (default configs/tipsy_h36m.py)
 #   TIPSY_MAX_MINUTES   full: the trainer's budget (default 8.5)
 #   TIPSY_MIN_EPOCHS    full: adversarial epochs required (default 600:
 #                       17,400 steps of 8192 fps10 poses)
@@ -36,7 +39,7 @@ cd "$REPO"
 PY=${PYTHON:-python3}
 OUT=${OUT:-$REPO/work_dirs/gpu_run/$MODE}
 DATA=${TIPSY_GPU_DATA:-data/gpu/h36m_fps10_train_2d.npz}
-RECIPE=${TIPSY_GPU_RECIPE:-tools/gpu/recipes/tipsy_h36m.json}
+CONFIG=${TIPSY_GPU_CONFIG:-configs/tipsy_h36m.py}
 export PYTHONPATH="$REPO/projects/tipsy_gan${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
@@ -45,6 +48,17 @@ case "$MODE" in
   smoke|full) ;;
   *) echo "usage: bash tools/gpu/paper_scale_run.sh {smoke|full}" >&2; exit 64 ;;
 esac
+
+if ! "$PY" -c 'import mmengine' 2>/dev/null; then
+  if ! ls .whl/*.whl >/dev/null 2>&1; then
+    echo "mmengine is missing and no wheels are in .whl (make them with" \
+         "tools/gpu/fetch_wheels.sh and carry .whl)" >&2
+    exit 69
+  fi
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+    --upgrade --target /tmp/site .whl/*.whl || exit 69
+  export PYTHONPATH="/tmp/site:$PYTHONPATH"
+fi
 
 if [ ! -f "$DATA" ]; then
   echo "pose file not found: $DATA (make it on the CPU machine with" \
@@ -73,18 +87,18 @@ COMPILE=()
 if [ "${TIPSY_COMPILE:-$COMPILE_DEFAULT}" = 1 ]; then COMPILE=(--compile); fi
 
 {
-  echo "[paper_scale_run] mode=$MODE repo=$REPO out=$OUT data=$DATA recipe=$RECIPE"
+  echo "[paper_scale_run] mode=$MODE repo=$REPO out=$OUT data=$DATA config=$CONFIG"
   "$PY" -c 'import sys, torch; print("[paper_scale_run] python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.cuda.is_available() and torch.cuda.get_device_name(0))'
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv,noheader || true
 } 2>&1 | tee "$OUT/$MODE.log"
 
 set +e
 if [ "$MODE" = smoke ]; then
-  "$PY" tools/gpu/smoke.py --recipe "$RECIPE" --data "$DATA" --out-dir "$OUT" \
+  "$PY" tools/gpu/smoke.py --config "$CONFIG" --data "$DATA" --out-dir "$OUT" \
     "${DEVICE[@]}" ${SIZE[@]+"${SIZE[@]}"} "${SMOKE_EXTRA[@]}" ${COMPILE[@]+"${COMPILE[@]}"} \
     2>&1 | tee -a "$OUT/$MODE.log"
 else
-  "$PY" tools/train_standalone.py --recipe "$RECIPE" --data "$DATA" \
+  "$PY" tools/train_standalone.py "$CONFIG" --data "$DATA" \
     --out-dir "$OUT" "${DEVICE[@]}" ${SIZE[@]+"${SIZE[@]}"} "${FULL_EXTRA[@]}" \
     ${COMPILE[@]+"${COMPILE[@]}"} 2>&1 | tee -a "$OUT/$MODE.log"
 fi

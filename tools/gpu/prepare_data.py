@@ -2,6 +2,8 @@
 
     python tools/gpu/prepare_data.py                     # fps10 train split
     python tools/gpu/prepare_data.py --config CFG --out data/gpu/mine.npz
+    python tools/gpu/prepare_data.py --config configs/tipsy_h36m_cpu_hands.py \
+        --ann-file config --heldout data/gpu/h36m_fps10_heldout_2d.npz
 
 Builds the config's train dataset (``TIPSyPose2DDataset``: the frames
 ``Human36mDataset`` selects, normalised once by the codec) through MMPose's
@@ -10,6 +12,11 @@ poses with their checksum, the subjects and the source file
 (``tipsy_gan/standalone/data.py`` has the format). float32 by default:
 exactly the values the mmengine path trains on (fps10: 241,264 poses,
 30.9 MB); ``--dtype float16`` halves it (rounded poses).
+
+``--heldout OUT`` also writes, in the same format, the held-out 2D of the
+config's ``TIPSyCurveHook`` (its split's normalised 2D, ``signal_poses`` of
+them evenly spread: what the hook's label-free signals read), which the
+torch-only trainer's ``--heldout`` takes.
 
 ``--ann-file`` defaults to the fps10 train split: the paper config
 (configs/tipsy_h36m.py) names fps50, whose 1.2 M poses (154 MB in float32)
@@ -26,6 +33,8 @@ from mmengine.registry import init_default_scope
 
 import tipsy_gan.mmpose_modules  # noqa: F401  registers the dataset
 from mmpose.registry import DATASETS
+from tipsy_gan.engine.curve_hook import held_out_2d
+from tipsy_gan.evaluation.fast_eval import input_codec_cfg, split_dataset_cfg
 from tipsy_gan.paths import REPO_ROOT
 from tipsy_gan.standalone.data import (file_sha256, load_pose_file,
                                        write_pose_file)
@@ -51,6 +60,9 @@ def parse_args(argv=None):
     parser.add_argument('--dtype', default='float32',
                         choices=['float32', 'float16'])
     parser.add_argument('--out', default=str(DEFAULT_OUT))
+    parser.add_argument('--heldout', default=None,
+                        help="also write the config's TIPSyCurveHook "
+                        'held-out 2D here')
     return parser.parse_args(argv)
 
 
@@ -108,19 +120,51 @@ def write_from_dataset_config(dataset_cfg, out, dtype='float32'):
     return header
 
 
+def write_heldout(cfg, out, dtype='float32'):
+    """The held-out 2D of ``cfg``'s ``TIPSyCurveHook`` (as the hook makes
+    it, ``held_out_2d``) written to ``out``; returns the header."""
+    hooks = [h for h in cfg.get('custom_hooks') or []
+             if h.get('type') == 'TIPSyCurveHook']
+    if not hooks:
+        raise SystemExit('--heldout: the config has no TIPSyCurveHook')
+    hook = hooks[0]
+    split = hook.get('split', 'val')
+    _, poses = held_out_2d(cfg, split, hook.get('stride', 1),
+                           hook.get('signal_poses', 8192))
+    dataset = split_dataset_cfg(cfg, split)
+    source = osp.join(dataset.data_root, dataset.ann_file)
+    codec = dict(input_codec_cfg(dataset))
+    header = write_pose_file(
+        out, poses.numpy().astype(dtype),
+        subjects=list(dataset.get('subjects') or [split]),
+        source=dataset.ann_file, source_sha256=file_sha256(source),
+        normalisation=f'{codec["type"]}, TIPSyCurveHook held-out 2D '
+        f'(split {split!r}, {len(poses)} poses)')
+    load_pose_file(out)  # reads back and checks
+    return header
+
+
+def report(path, header, dtype, start):
+    size = osp.getsize(path)
+    print(f'wrote {path}: {header["num_poses"]} poses {dtype} (N, 16, 2) '
+          f'from {header["source"]}, subjects '
+          f'{", ".join(header["subjects"])}; {size} bytes '
+          f'({size / 2**20:.1f} MiB), file sha256 {file_sha256(path)}, '
+          f'poses sha256 {header["poses_sha256"]} '
+          f'({time.monotonic() - start:.1f} s)')
+
+
 def prepare(args):
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     start = time.monotonic()
     header = write_from_dataset_config(dataset_config(cfg, args), args.out,
                                        args.dtype)
-    size = osp.getsize(args.out)
-    print(f'wrote {args.out}: {header["num_poses"]} poses {args.dtype} '
-          f'(N, 16, 2) from {header["source_path"]}, subjects '
-          f'{", ".join(header["subjects"])}; {size} bytes '
-          f'({size / 2**20:.1f} MiB), file sha256 {file_sha256(args.out)}, '
-          f'poses sha256 {header["poses_sha256"]} '
-          f'({time.monotonic() - start:.1f} s)')
+    report(args.out, header, args.dtype, start)
+    if args.heldout:
+        start = time.monotonic()
+        report(args.heldout, write_heldout(cfg, args.heldout, args.dtype),
+               args.dtype, start)
     return header
 
 

@@ -1,9 +1,10 @@
 """One-minute checks on the GPU machine before the paper-scale run.
 
-    python3 tools/gpu/smoke.py --recipe tools/gpu/recipes/tipsy_h36m.json \\
+    python3 tools/gpu/smoke.py --config configs/tipsy_h36m.py \\
         --data data/gpu/h36m_fps10_train_2d.npz --out-dir $OUT [--compile]
 
-Imports only torch, NumPy and ``tipsy_gan`` (core + standalone). Checks, and
+Imports only torch, NumPy, mmengine (for the config) and ``tipsy_gan``
+(core + standalone). Checks, and
 writes to ``OUT/smoke.json``:
 
 1. the environment: Python, torch, CUDA, the device's name;
@@ -51,7 +52,8 @@ from tipsy_gan.standalone.trainer import Options, Trainer  # noqa: E402
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--recipe', required=True)
+    parser.add_argument('--config', required=True,
+                        help="a TIPSy config (tools/train.py's)")
     parser.add_argument('--data', required=True)
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--device', default='cuda')
@@ -199,7 +201,7 @@ def main(argv=None):
                                                 load_s, 3))
         print(f'[data] {pose_file.describe()}: checksum ok', flush=True)
 
-        recipe = load_recipe(args.recipe)
+        recipe = load_recipe(args.config)
         if args.width is not None:
             recipe = recipe.with_width(args.width)
         if args.batch_size is not None:

@@ -38,7 +38,6 @@ Config::
 
     custom_hooks = [..., dict(type='TIPSyCurveHook', interval=190)]
 """
-import math
 from typing import Optional
 
 import numpy as np
@@ -49,15 +48,11 @@ from mmpose.registry import HOOKS
 
 from ..evaluation.fast_eval import evaluate_predictions, prepare_split
 from ..research.curve import LabelFreeCurve, spread_poses
+from ..utils.epochs import epochs_to_iters
 from .hooks import unwrapped_model
 
 CURVE_METRICS = ('PA-MPJPE', 'PA-MPJPE-reflection', 'PA-MPJPE-oracle-sign',
                  'N-MPJPE', 'Mirrored')
-
-
-def interval_iters(interval_epochs, iters_per_epoch):
-    """``interval_epochs`` in iterations (rounded half up; at least 1)."""
-    return max(1, math.floor(float(interval_epochs) * iters_per_epoch + 0.5))
 
 
 def held_out_2d(cfg, split='val', stride=1, signal_poses=8192):
@@ -121,7 +116,8 @@ class TIPSyCurveHook(Hook):
     def before_train(self, runner):
         if self.interval_epochs is not None:
             per_epoch = len(runner.train_loop.dataloader)
-            self.interval = interval_iters(self.interval_epochs, per_epoch)
+            self.interval = max(1, epochs_to_iters(self.interval_epochs,
+                                                   per_epoch))
             print_log(f'TIPSyCurveHook: a point every {self.interval} '
                       f'iterations ({self.interval_epochs:g} of an epoch of '
                       f'{per_epoch})', logger='current')

@@ -1,10 +1,12 @@
-"""mmengine's EMAHook weight averaging of the lifter, without mmengine.
+"""mmengine's EMAHook weight averaging of the lifter (and, for a run that
+ends in the adversarial stage, the discriminator), on the device.
 
 The mmengine path averages the whole ``TIPSyGAN`` with
 ``mmengine.model.averaged_model.BaseAveragedModel`` (through ``EMAHook``)
 and takes the averaged model's lifter as the teacher at the switch
-(``engine/loops.py``). Averaging is per state-dict entry, so averaging the
-lifter alone gives the same teacher. This mirrors
+(``engine/loops.py``), or saves the averaged weights in the last
+checkpoint. Averaging is per state-dict entry, so averaging only the
+networks that are read gives the same weights. This mirrors
 ``BaseAveragedModel.update_parameters`` (mmengine 0.10.7) term by term:
 
 - the first update copies every entry (parameters, and with

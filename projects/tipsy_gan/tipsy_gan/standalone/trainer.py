@@ -38,6 +38,8 @@ import torch
 
 from ..core.adversarial_step import OptimizerStep, adversarial_train_step
 from ..core.distillation import distillation_train_step
+from ..research.curve import LabelFreeCurve
+from ..utils.epochs import epochs_to_iters
 from . import checkpoint as ckpt
 from .averaging import LifterAverage
 from .recipe import (Recipe, averaging_first_iter, build_networks,
@@ -74,6 +76,9 @@ class Options:
     adversarial_steps: Optional[int] = None
     distillation_steps: Optional[int] = None
     min_adversarial_epochs: int = 0
+    # where the curve's CSV, snapshots and picked_lifter.pth go (a recipe
+    # with a TIPSyCurveHook)
+    work_dir: Optional[str] = None
     peak_flops: float = 790e12
     count_flops: bool = True
 
@@ -131,11 +136,14 @@ class Trainer:
 
     ``poses``: the (N, 16, 2) training poses, on ``options.device``.
     ``emit``: called with each log record (a dict).
+    ``heldout``: the curve's (M, 16, 2) held-out 2D (on the CPU), when the
+    recipe has a ``TIPSyCurveHook``.
     """
 
     def __init__(self, recipe: Recipe, poses: torch.Tensor, options: Options,
                  emit: Optional[Callable[[dict], None]] = None,
-                 clock_start: Optional[float] = None):
+                 clock_start: Optional[float] = None,
+                 heldout: Optional[torch.Tensor] = None):
         self.recipe = recipe
         self.options = options
         self.device = torch.device(options.device)
@@ -180,7 +188,16 @@ class Trainer:
         self.averaging_cfg = resolve_averaging(recipe.averaging,
                                                self.iters_per_epoch)
         if self.averaging_cfg is not None:
-            self.averaging = LifterAverage(self.lifter, **self.averaging_cfg)
+            # the teacher is the averaged lifter; a run that ends in the
+            # adversarial stage saves the averaged lifter and discriminator
+            # (EMAHook swaps its whole average into the last checkpoint)
+            self.averaged = (self.lifter if self._recipe_plan()[1] else
+                             torch.nn.ModuleDict(dict(
+                                 lifter=self.lifter,
+                                 discriminator=self.discriminator)))
+            self.averaging = LifterAverage(self.averaged, **self.averaging_cfg)
+        self.schedules = self._build_schedules()
+        self.curve = self._build_curve(heldout)
         self.step_rng = torch.Generator(device=self.device)
         self.step_rng.manual_seed(int(recipe.step_seed) + 0)  # rank 0
         self.flops = {}
@@ -191,6 +208,54 @@ class Trainer:
     # ------------------------------------------------------------- pieces
     def elapsed(self) -> float:
         return time.monotonic() - self.clock_start
+
+    def _build_schedules(self):
+        """The config's ``param_scheduler``, built as mmengine's Runner
+        builds it (its own classes; ``end`` defaults to the last epoch or
+        iteration; by-epoch schedules converted with the epoch's length)."""
+        if not self.recipe.schedules:
+            return []
+        import mmengine.optim  # noqa: F401  (registers the schedulers)
+        from mmengine.registry import PARAM_SCHEDULERS
+        optimizers = dict(generator=self.generator_optim,
+                          discriminator=self.discriminator_optim,
+                          student=self.student_optim)
+        epochs = sum(self._recipe_plan())
+        schedules = []
+        for name, entries in self.recipe.schedules.items():
+            if optimizers.get(name) is None:
+                continue  # no student: mmengine builds no wrapper for it
+            for entry in entries:
+                entry = copy.deepcopy(entry)
+                entry.setdefault('end', epochs if entry.get('by_epoch', True)
+                                 else epochs * self.iters_per_epoch)
+                schedules.append(PARAM_SCHEDULERS.build(entry, default_args=dict(
+                    optimizer=optimizers[name].optimizer,
+                    epoch_length=self.iters_per_epoch)))
+        return schedules
+
+    def _step_schedules(self, by_epoch):
+        """ParamSchedulerHook: after every iteration the iteration-based
+        schedules, after every epoch the epoch-based ones."""
+        for schedule in self.schedules:
+            if bool(schedule.by_epoch) == by_epoch:
+                schedule.step()
+
+    def _build_curve(self, heldout):
+        """``TIPSyCurveHook``'s label-free curve (``research.curve``)."""
+        spec = self.recipe.curve
+        if spec is None:
+            return None
+        if heldout is None or self.options.work_dir is None:
+            raise ValueError('the config has a TIPSyCurveHook: give the '
+                             'held-out 2D (tools/gpu/prepare_data.py '
+                             '--heldout) and a work_dir')
+        interval = spec.get('interval')
+        if interval is None:
+            interval = max(1, epochs_to_iters(spec['interval_epochs'],
+                                              self.iters_per_epoch))
+        return LabelFreeCurve(self.options.work_dir, heldout, interval,
+                              spec.get('snapshots', True), spec.get('select'))
 
     def adversarial_step(self, batch):
         return adversarial_train_step(self.lifter, self.discriminator, batch,
@@ -394,12 +459,19 @@ class Trainer:
                 out = self.adversarial_step(batch)
                 if self.averaging is not None and first_avg is not None \
                         and self.iteration >= first_avg:
-                    self.averaging.update(self.lifter)
+                    self.averaging.update(self.averaged)
                 window.add(out)
                 self.iteration += 1
                 steps_done += 1
                 epoch_steps += 1
                 window_steps += 1
+                self._step_schedules(by_epoch=False)
+                if self.curve is not None:
+                    self.curve.add(out)
+                    if self.curve.due(self.iteration, adv_total):
+                        self.curve.record(
+                            self.iteration, self.iteration / ipe, self.lifter,
+                            self.discriminator, self.config)
                 if window_steps >= options.log_every:
                     flush(stage)
                 if not planned:
@@ -419,6 +491,7 @@ class Trainer:
                 if steps_done >= adv_total:
                     break
             self.epoch += 1
+            self._step_schedules(by_epoch=True)
             if steps_done >= adv_total:
                 break
             if budget is not None and planned:
@@ -448,7 +521,13 @@ class Trainer:
 
         # ---------------- the switch
         if self.student is not None and dist_total > 0:
-            if self.averaging is not None and self.averaging.steps > 0:
+            if self.curve is not None and self.curve.select is not None:
+                iteration, state = self.curve.picked_lifter()
+                source = copy.deepcopy(self.lifter)
+                source.load_state_dict(state)
+                how = (f'the lifter at iteration {iteration}, picked by the '
+                       f'stopping rule {self.curve.select!r}')
+            elif self.averaging is not None and self.averaging.steps > 0:
                 source, how = self.averaging.module, self.averaging.describe()
             else:
                 source = self.lifter
@@ -478,11 +557,13 @@ class Trainer:
                 dist_done += 1
                 epoch_steps += 1
                 window_steps += 1
+                self._step_schedules(by_epoch=False)
                 if window_steps >= options.log_every:
                     flush(stage)
                 if dist_done >= dist_total:
                     break
             self.epoch += 1
+            self._step_schedules(by_epoch=True)
             if dist_done >= dist_total:
                 break
             if budget is not None:
@@ -504,6 +585,9 @@ class Trainer:
             summary.update({f'distillation_{k}': v for k, v in
                             self.rate_record('distillation', dist_done,
                                              distillation_seconds).items()})
+        if self.curve is not None and self.curve.select is not None:
+            iteration, path = self.curve.write_pick(self.discriminator)
+            summary.update(picked_iter=iteration, picked_lifter=path)
         summary.update(epochs=self.epoch, iterations=self.iteration,
                        averaging_first_iter=first_avg,
                        averaging_updates=(None if self.averaging is None else
@@ -565,19 +649,20 @@ class Trainer:
     def final_state_dict(self):
         """As mmengine's last checkpoint: after distillation the networks as
         they are; when the run ends in the adversarial stage with
-        averaging, the lifter entries hold the average (EMAHook's
-        convention; only the lifter is averaged here)."""
+        averaging, the lifter and discriminator entries hold their averages
+        (EMAHook's convention)."""
         state = self.state_dict()
         if not bool(self.nets.distilling) and self.averaging is not None \
                 and self.averaging.steps > 0:
+            prefix = 'lifter.' if self.averaged is self.lifter else ''
             for k, v in self.averaging.module.state_dict().items():
-                state['lifter.' + k] = v.detach().cpu().clone()
+                state[prefix + k] = v.detach().cpu().clone()
         return state
 
     def checkpoint_meta(self, summary, extra=None):
         meta = dict(
             tipsy_standalone=dict(
-                recipe=self.recipe.source, config_file=self.recipe.config_file,
+                config_file=self.recipe.config_file,
                 device=str(self.device),
                 device_name=(torch.cuda.get_device_name(self.device)
                              if self.device.type == 'cuda' else 'cpu'),

@@ -5,7 +5,7 @@
 # the 8-epoch study fails in its arms: on S8 its wrists are in front of the
 # shoulders in 42 % of poses (the labels: 85-90 %), with 216-226 mm wrist
 # errors, most in Greeting, Photo and Purchases.
-#   python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val_ln_hands.py --work-dir work_dirs/study/ln_hands --seeds 3 4 --kinds parts --adversarial-epochs 8 --interval 190 --range 7 8 --fixed-epoch 8 --rule min_bone_spread --jobs 2
+#   python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val_ln_hands.py --work-dir work_dirs/study/ln_hands --seeds 3 4 --kinds parts --adversarial-epochs 8 --interval-epochs 0.25 --range 7 8 --fixed-epoch 8 --rule min_bone_spread --jobs 2
 _base_ = ['../_base_/recipe_val_ln.py']
 
 model = dict(priors=[dict(type='KneeBendPrior', weight=3.0),

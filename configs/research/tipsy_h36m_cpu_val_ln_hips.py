@@ -3,7 +3,7 @@
 # authors' later hip-collinearity term (HipCollinearityPrior, core/priors.py)
 # at their weight 10: a shape prior on the legs' hip depths (exact on the
 # converted data's one skeleton). Screen on 2 seeds:
-#   python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val_ln_hips.py --work-dir work_dirs/study/ln_hips --seeds 0 1 --kinds parts solo --adversarial-epochs 4 --interval 190 --range 3 4 --fixed-epoch 4 --rule min_bone_spread --jobs 2
+#   python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val_ln_hips.py --work-dir work_dirs/study/ln_hips --seeds 0 1 --kinds parts solo --adversarial-epochs 4 --interval-epochs 0.25 --range 3 4 --fixed-epoch 4 --rule min_bone_spread --jobs 2
 # or one run: python tools/train.py configs/research/tipsy_h36m_cpu_val_ln_hips.py
 _base_ = ['../_base_/recipe_val_ln.py']
 

@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import tipsy_gan.mmpose_modules  # noqa: F401
+from tipsy_gan.apis.loading import load_lifter
 from standalone_helpers import (PAPER_CONFIG, read_log, run_standalone,
                                 toy_pose_file)
 from tipsy_gan.standalone import checkpoint as ckpt
@@ -43,7 +44,8 @@ def test_a_tiny_run_without_mmpose_writes_loadable_checkpoints(
     assert [r['iter'] for r in log if r['event'] == 'train'] == [2, 4, 6, 8,
                                                                  10]
 
-    # the training checkpoint: weights_only, and TIPSyGAN's keys exactly
+    # the training checkpoint: weights_only, TIPSyGAN's keys exactly, and a
+    # kind the one loader knows (the student lifts after the switch)
     checkpoint = ckpt.load_checkpoint(out / 'epoch_2.pth')
     init_default_scope('mmpose')
     cfg = Config.fromstring(checkpoint['meta']['cfg'], '.py')
@@ -54,6 +56,8 @@ def test_a_tiny_run_without_mmpose_writes_loadable_checkpoints(
     model.load_state_dict(checkpoint['state_dict'], strict=True)
     assert bool(model.distilling)
     assert checkpoint['meta']['epoch'] == 2
+    loaded = load_lifter(cfg, str(out / 'epoch_2.pth'))
+    assert (loaded.kind, loaded.network) == ('training', 'student')
 
     # the return form: several shards here, each within the limit
     manifest = json.loads((out / 'tipsy_return.manifest.json').read_text())

@@ -20,7 +20,7 @@ def study(config, work_dir, *extra):
     # the small conversion has no S8: the curves score its test subject
     result = run_tool('analysis/stability_study.py', config, '--work-dir',
                       work_dir, '--seeds', '0', '--adversarial-epochs', '2',
-                      '--interval', '4', '--split', 'test', '--stride', '1',
+                      '--interval-epochs', '0.5', '--split', 'test', '--stride', '1',
                       '--range', '1', '2', '--jobs', '2', *extra,
                       timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -77,6 +77,6 @@ def test_study_runs_summarises_and_resumes(tmp_path, data_root):
     # other options on the same work dir are another study: refused
     result = run_tool('analysis/stability_study.py', config, '--work-dir',
                       work, '--seeds', '0', '--adversarial-epochs', '3',
-                      '--interval', '4', '--split', 'test')
+                      '--interval-epochs', '0.5', '--split', 'test')
     assert result.returncode != 0
     assert 'holds a different config' in result.stderr

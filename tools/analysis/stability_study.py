@@ -2,9 +2,9 @@
 
 Every run trains the adversarial stage only (no student) of CONFIG with a
 ``TIPSyCurveHook``: the validation subject (S8 under the validation
-protocol, ``docs/protocol.md``) scored every ``--interval`` iterations, with
-the label-free signals beside it and a lifter snapshot at every point. The
-study then writes, to ``--work-dir``:
+protocol, ``docs/protocol.md``) scored every ``--interval-epochs`` epochs
+(a quarter by default), with the label-free signals beside it and a lifter
+snapshot at every point. The study then writes, to ``--work-dir``:
 
 * ``study.csv``: every point of every run (kind, seed, iteration, epoch,
   metrics, signals);
@@ -26,7 +26,7 @@ by side, pinned to cores 0 and 1.
 
     python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val.py \\
         --work-dir work_dirs/study/cpu_val --seeds 0 1 2 3 4 \\
-        --adversarial-epochs 6 --interval 190 --range 2 4 --fixed-epoch 3 --jobs 2
+        --adversarial-epochs 6 --interval-epochs 0.25 --range 2 4 --fixed-epoch 3 --jobs 2
 """
 import argparse
 import copy
@@ -61,8 +61,9 @@ def parse_args(argv=None):
                         default=list(KINDS))
     parser.add_argument('--adversarial-epochs', type=int, default=None,
                         help="default: the config's")
-    parser.add_argument('--interval', type=int, default=190,
-                        help='iterations between curve points')
+    parser.add_argument('--interval-epochs', type=float, default=0.25,
+                        help='epochs between curve points (0.25: a quarter '
+                        'epoch, 190 iterations of the protocol\'s 759)')
     parser.add_argument('--split', choices=('val', 'test'), default='val',
                         help="the curves' subject: 'val' (S8, the protocol; "
                         "the default) or the config's test set (tests, "
@@ -91,7 +92,8 @@ def parse_args(argv=None):
 
 
 # --------------------------------------------------------------- configs
-def run_config(config, kind, seed, interval, stride, adversarial_epochs=None,
+def run_config(config, kind, seed, interval_epochs, stride,
+               adversarial_epochs=None,
                cfg_options=None, split='val'):
     """CONFIG as one study run: ``kind`` ('solo' or 'parts'), ``seed``, no
     student, no EMAHook (the study averages snapshots instead), and a
@@ -115,9 +117,9 @@ def run_config(config, kind, seed, interval, stride, adversarial_epochs=None,
     cfg.train_cfg.distillation_epochs = 0
     if adversarial_epochs is not None:
         cfg.train_cfg.adversarial_epochs = adversarial_epochs
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') not in ('EMAHook', 'TIPSyCurveHook')]
-    hooks.append(dict(type='TIPSyCurveHook', interval=interval,
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') not in
+             ('EMAHook', 'TIPSyEMAHook', 'TIPSyCurveHook')]
+    hooks.append(dict(type='TIPSyCurveHook', interval_epochs=interval_epochs,
                       stride=stride, split=split))
     cfg.custom_hooks = hooks
     return cfg
@@ -136,8 +138,9 @@ def prepare_run(args, kind, seed):
     """Write the run's config (refusing a different one already there);
     returns (run dir, state) with state 'done', 'resume' or 'new'."""
     directory = run_dir(args.work_dir, kind, seed)
-    cfg = run_config(args.config, kind, seed, args.interval, args.stride,
-                     args.adversarial_epochs, args.cfg_options, args.split)
+    cfg = run_config(args.config, kind, seed, args.interval_epochs,
+                     args.stride, args.adversarial_epochs, args.cfg_options,
+                     args.split)
     text = cfg.pretty_text
     path = study_config_path(directory)
     if osp.isfile(path):

@@ -1,8 +1,9 @@
 """The standalone two-stage loop: what ``tools/train.py`` does for a TIPSy
-config, without mmengine, on one device.
+config, without mmcv or MMPose, on one device.
 
 Reproduced from the mmengine path (``TIPSyGAN`` + ``TIPSyTrainLoop`` +
-``DefaultSampler`` + ``EMAHook``), exactly on the CPU:
+``DefaultSampler`` + ``ParamSchedulerHook`` + ``EMAHook`` +
+``TIPSyCurveHook``), exactly on the CPU:
 
 - seeding: mmengine's ``set_random_seed(randomness.seed)`` (Python, NumPy,
   torch), then the networks in ``TIPSyGAN.__init__``'s order on the CPU,
@@ -15,8 +16,12 @@ Reproduced from the mmengine path (``TIPSyGAN`` + ``TIPSyTrainLoop`` +
   ``OptimizerStep`` around torch Adam, the step generator on the device
   seeded with ``model.seed`` (+ rank 0); then, after the switch,
   ``core.distillation.distillation_train_step``;
-- the switch: the teacher := the averaged lifter (``averaging``), the
-  averaging stops.
+- the schedules: the config's ``param_scheduler``, mmengine's own classes,
+  stepped after every iteration or epoch as ``ParamSchedulerHook`` does;
+- the curve: ``research.curve.LabelFreeCurve`` every ``interval``
+  iterations of the adversarial stage, as ``TIPSyCurveHook``;
+- the switch: the teacher := the stopping rule's pick or the averaged
+  lifter (``averaging``), the averaging stops.
 
 On a GPU it adds what pays there (each one a choice of :class:`Options`):
 the networks under bf16 autocast (``AdversarialConfig.network_dtype``),

@@ -25,7 +25,6 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmpose.registry import MODELS
 
 from .. import mmpose_modules  # noqa: F401  (TIPSy's registered parts)

@@ -173,7 +173,8 @@ def main(argv=None):
         return 1
 
     options = Options(
-        device=args.device, work_dir=str(out_dir), network_dtype=args.network_dtype,
+        device=args.device, work_dir=str(out_dir),
+        network_dtype=args.network_dtype,
         fused_adam=args.fused_adam, compile=args.compile,
         compile_mode=args.compile_mode, log_every=args.log_every,
         max_minutes=args.max_minutes, reserve_seconds=args.reserve_seconds,

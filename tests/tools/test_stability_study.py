@@ -20,7 +20,8 @@ def study(config, work_dir, *extra):
     # the small conversion has no S8: the curves score its test subject
     result = run_tool('analysis/stability_study.py', config, '--work-dir',
                       work_dir, '--seeds', '0', '--adversarial-epochs', '2',
-                      '--interval-epochs', '0.5', '--split', 'test', '--stride', '1',
+                      '--interval-epochs', '0.5', '--split', 'test',
+                      '--stride', '1',
                       '--range', '1', '2', '--jobs', '2', *extra,
                       timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -26,7 +26,8 @@ by side, pinned to cores 0 and 1.
 
     python tools/analysis/stability_study.py configs/research/tipsy_h36m_cpu_val.py \\
         --work-dir work_dirs/study/cpu_val --seeds 0 1 2 3 4 \\
-        --adversarial-epochs 6 --interval-epochs 0.25 --range 2 4 --fixed-epoch 3 --jobs 2
+        --adversarial-epochs 6 --interval-epochs 0.25 --range 2 4 \\
+        --fixed-epoch 3 --jobs 2
 """
 import argparse
 import copy

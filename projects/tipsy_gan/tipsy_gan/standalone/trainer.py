@@ -141,8 +141,8 @@ class Trainer:
 
     ``poses``: the (N, 16, 2) training poses, on ``options.device``.
     ``emit``: called with each log record (a dict).
-    ``heldout``: the curve's (M, 16, 2) held-out 2D (on the CPU), when the
-    recipe has a ``TIPSyCurveHook``.
+    ``heldout``: the curve's (M, 16, 2) held-out 2D (on the run's device),
+    when the recipe has a ``TIPSyCurveHook``.
     """
 
     def __init__(self, recipe: Recipe, poses: torch.Tensor, options: Options,
@@ -234,9 +234,10 @@ class Trainer:
                 entry = copy.deepcopy(entry)
                 entry.setdefault('end', epochs if entry.get('by_epoch', True)
                                  else epochs * self.iters_per_epoch)
-                schedules.append(PARAM_SCHEDULERS.build(entry, default_args=dict(
-                    optimizer=optimizers[name].optimizer,
-                    epoch_length=self.iters_per_epoch)))
+                schedules.append(PARAM_SCHEDULERS.build(
+                    entry, default_args=dict(
+                        optimizer=optimizers[name].optimizer,
+                        epoch_length=self.iters_per_epoch)))
         return schedules
 
     def _step_schedules(self, by_epoch):

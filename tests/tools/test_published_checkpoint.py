@@ -13,7 +13,8 @@ from tipsy_gan.paths import PUBLISHED_STUDENT, REPO_ROOT
 CHECKPOINTS = REPO_ROOT / 'projects' / 'tipsy_gan' / 'checkpoints'
 # the demos' default (the hands recipe's student, 10 distillation epochs) and
 # the earlier ones
-STUDENTS = (PUBLISHED_STUDENT, CHECKPOINTS / 'tipsy_h36m_cpu_hands_student.pth',
+STUDENTS = (PUBLISHED_STUDENT,
+            CHECKPOINTS / 'tipsy_h36m_cpu_hands_student.pth',
             CHECKPOINTS / 'tipsy_h36m_cpu_ln8_student.pth',
             CHECKPOINTS / 'tipsy_h36m_cpu_ln_student.pth',
             CHECKPOINTS / 'tipsy_h36m_cpu_bone_student.pth',

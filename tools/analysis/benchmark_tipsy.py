@@ -92,7 +92,8 @@ def parse_args():
     p.add_argument('--model', default='parts', choices=['parts', 'solo'])
     p.add_argument('--recipe', default='paper', choices=['paper', 'cpu'],
                    help="the paper's losses and BatchNorm lifter, or the "
-                   "published CPU recipe's, configs/history/tipsy_h36m_cpu_ln.py "
+                   "published CPU recipe's, "
+                   'configs/history/tipsy_h36m_cpu_ln.py '
                    '(perspective P at depth 5, renormalised views, knee and '
                    'facing priors at weight 3, the bone prior, LayerNorm '
                    'generators)')

@@ -10,7 +10,8 @@ dataset selects the same frames as ``Human36mDataset`` (its own
 them with the codec in one vectorised call, and returns ``{'inputs':
 (16, 2) tensor, 'index': i}`` per item; with ``collate_fn=dict(type=
 'default_collate')`` a batch is ``{'inputs': (B, 16, 2), 'index': (B,)}``
-(the index serves ``distillation.cache_targets``). No 3D field is ever loaded into it.
+(the index serves ``distillation.cache_targets``). No 3D field is ever
+loaded into it.
 ``subjects`` (``TIPSyHuman36mDataset``'s) keeps only some subjects' poses:
 the validation protocol trains on S1, S5, S6, S7 (``docs/protocol.md``).
 

@@ -7,7 +7,7 @@ from .loops import TIPSyTrainLoop
 from .optim_constructor import TIPSyOptimWrapperConstructor
 
 __all__ = [
-    'TIPSyCurveHook', 'TIPSyEMAHook', 'TIPSyEvaluationWrapper', 'NonFiniteLossHook',
-    'TIPSyRandomStateHook',
-    'TIPSyTrainLoop', 'TIPSyOptimWrapperConstructor'
+    'TIPSyCurveHook', 'TIPSyEMAHook', 'TIPSyEvaluationWrapper',
+    'NonFiniteLossHook', 'TIPSyRandomStateHook', 'TIPSyTrainLoop',
+    'TIPSyOptimWrapperConstructor'
 ]

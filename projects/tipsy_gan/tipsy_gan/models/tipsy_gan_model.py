@@ -133,7 +133,8 @@ class TIPSyGAN(BaseModel):
         self.lifter = pieces.lifter
         self.discriminator = pieces.discriminator
         self.teacher, self.student = pieces.teacher, pieces.student
-        self.config, self.distillation = pieces.adversarial, pieces.distillation
+        self.config = pieces.adversarial
+        self.distillation = pieces.distillation
         self.sign_chooser = pieces.sign_chooser
         self.sign_choice_for = pieces.sign_choice_for
         self.test_network = test_network
